@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# build-kernel.sh VARIANT [make args...]: configure and build $SRC into
+# $B/out-VARIANT.  The config is tinyconfig with the fragments of the
+# variant merged by the kernel's merge_config.sh; every option a fragment
+# asks for is checked after olddefconfig, and one that fell out stops the
+# build with its name.
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?usage: build-kernel.sh VARIANT}
+shift
+C=$TOP/scripts/configs
+case $variant in
+debug)		frags="$C/common.config $C/feature.config $C/debug.config" ;;
+perf)		frags="$C/common.config $C/feature.config $C/perf.config" ;;
+nomemcg)	frags="$C/common.config $C/feature.config $C/debug.config $C/nomemcg.config" ;;
+featureoff)	frags="$C/common.config $C/debug.config $C/featureoff.config" ;;
+pristine)	frags="$C/common.config $C/debug.config" ;;
+*)		die "build: unknown variant $variant" ;;
+esac
+
+O=$B/out-$variant
+CFG=$B/cfg-$variant
+tree=$SRC
+[ "$variant" = pristine ] && tree=$PRISTINE
+mkdir -p "$O" "$CFG"
+MAKE=(make -s -C "$tree" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
+
+# Generate the config apart, and replace $O/.config only if it changed, so
+# that an unchanged config never triggers a rebuild.
+"${MAKE[@]}" O="$CFG" tinyconfig >/dev/null
+# shellcheck disable=SC2086
+(cd "$CFG" && "$tree/scripts/kconfig/merge_config.sh" -m -O "$CFG" \
+	"$CFG/.config" $frags >"$CFG/merge.log" 2>&1) ||
+	die "build: merge_config.sh failed, see $CFG/merge.log"
+"${MAKE[@]}" O="$CFG" olddefconfig >/dev/null
+
+bad=
+# shellcheck disable=SC2086
+while IFS= read -r line; do
+	case $line in
+	CONFIG_*=*)
+		grep -qxF "$line" "$CFG/.config" || bad="$bad ${line}" ;;
+	"# CONFIG_"*" is not set")
+		opt=${line#\# }; opt=${opt%% *}
+		grep -q "^$opt=" "$CFG/.config" && bad="$bad $opt(unset)" ;;
+	esac
+done < <(cat $frags)
+[ -z "$bad" ] ||
+	die "build($variant): requested options fell out of the config (unmet dependencies?):$bad"
+
+cmp -s "$CFG/.config" "$O/.config" || cp "$CFG/.config" "$O/.config"
+msg "building $variant kernel in $O"
+"${MAKE[@]}" O="$O" olddefconfig >/dev/null
+if ! "${MAKE[@]}" O="$O" "${@:-bzImage}" >"$O/build.log" 2>&1; then
+	tail -n 40 "$O/build.log" >&2
+	die "build($variant): make failed, see $O/build.log"
+fi
+grep -E 'warning:' "$O/build.log" >&2 || true

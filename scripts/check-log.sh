@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# check-log.sh LOG: judge one VM run from its serial log.
+#
+# Counts the TAP results of every program run between PCS-BEGIN/PCS-END
+# markers (a "not ok" case listed in scripts/known-failures/<program> is a
+# skip, with its reason), and fails the run when a program failed, when the
+# VM did not reach PCS-DONE (hang, crash, timeout), or when the kernel log
+# holds any report of the kernel's checkers.  Prints the problems, then a
+# last line "counts PASS FAIL SKIP".  Exit status 0 only if nothing failed.
+. "$(dirname "$0")/lib.sh"
+
+log=${1:?usage: check-log.sh LOG}
+pass=0 fail=0 skip=0
+problems=()
+
+# Kernel reports that fail a run, whatever the tests said.
+SPLATS='WARNING:|BUG:|Oops|general protection fault|Kernel panic|'
+SPLATS+='possible circular locking|possible recursive locking|'
+SPLATS+='inconsistent lock state|lockdep|KASAN:|KFENCE:|'
+SPLATS+='unreferenced object|suspected memory leak|'
+SPLATS+='rcu: INFO|detected stalls|self-detected stall|soft lockup|'
+SPLATS+='hard LOCKUP|blocked for more than|hung_task|Busy inodes|'
+SPLATS+='list_add corruption|list_del corruption|UBSAN:|PCS-ERROR'
+
+# Lines from the kernel, not from a test's own output.
+if grep -aE "$SPLATS" "$log" | grep -avE '^(ok|not ok|#) ' >"$log.splats"; then
+	problems+=("kernel log: $(head -n 1 "$log.splats" | tr -d '\r') ($(wc -l <"$log.splats") report lines, see $log)")
+fi
+
+if grep -aq '^PCS-TIMEOUT' "$log"; then
+	problems+=("$(grep -a '^PCS-TIMEOUT' "$log") (hung VM or too slow), see $log")
+elif ! grep -aq '^PCS-DONE' "$log"; then
+	problems+=("VM stopped before the end of /init (crash or panic), see $log")
+fi
+
+prog=
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case $line in
+	"PCS-BEGIN "*)
+		prog=${line#PCS-BEGIN }
+		prog_fail=0
+		known=$TOP/scripts/known-failures/$prog
+		;;
+	"PCS-END "*)
+		rc=${line##*rc=}
+		if [ "$rc" != 0 ] && [ "$prog_fail" = 0 ] &&
+		   ! grep -q "^rc-nonzero-ok" "$known" 2>/dev/null; then
+			fail=$((fail + 1))
+			problems+=("$prog exited with status $rc without a failing case")
+		fi
+		prog=
+		;;
+	"ok "*)
+		[ -n "$prog" ] || continue
+		if [[ $line == *"# SKIP"* ]]; then
+			skip=$((skip + 1))
+		else
+			pass=$((pass + 1))
+		fi
+		;;
+	"not ok "*)
+		[ -n "$prog" ] || continue
+		name=$(sed -E 's/^not ok [0-9]+ ([^ #]+).*/\1/' <<<"$line")
+		reason=$(grep -s "^$name " "$known" | cut -d' ' -f2- || true)
+		if [ -n "$reason" ]; then
+			skip=$((skip + 1))
+			msg "known failure, counted as skipped: $prog $name: $reason"
+			prog_fail=1
+		else
+			fail=$((fail + 1))
+			prog_fail=1
+			problems+=("$prog: $line")
+		fi
+		;;
+	esac
+done < <(grep -aE '^(PCS-BEGIN|PCS-END|ok |not ok )' "$log")
+
+for p in "${problems[@]}"; do
+	printf 'FAILED: %s\n' "$p" >&2
+done
+[ ${#problems[@]} -eq 0 ] || [ "$fail" -gt 0 ] || fail=1
+echo "counts $pass $fail $skip"
+[ ${#problems[@]} -eq 0 ]

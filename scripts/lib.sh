@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared settings and helpers of the pagecache_stat harness; sourced, not run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+B=${PCS_BUILD:-$TOP/build}		# the one ignored build directory
+PRISTINE=$B/pristine			# Debian's tree, never modified
+SRC=$B/src				# pristine + our files + series
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+KVER_WANT=6.12.117			# the tree the patches were made against
+DEB_SRC_VERSION=6.12.117-1~deb12u1
+JOBS=$(( $(nproc) + 1 ))
+
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/pcs-ccache}
+export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
+export KBUILD_BUILD_USER=pcs KBUILD_BUILD_HOST=pcs
+
+# Top-level directories of a kernel tree; files of ours under them are
+# kernel files (new ones are copied, *.patch ones are applied).
+KERNEL_DIRS="arch block certs crypto Documentation drivers fs include init
+io_uring ipc kernel lib mm net rust samples security sound tools usr virt"
+
+msg() { printf '== %s\n' "$*" >&2; }
+die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
+
+sudo_if_needed() {
+	if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Kernel files of ours: new files (copied) and patches (applied by series).
+our_kernel_files() {
+	local d
+	cd "$TOP"
+	for d in $KERNEL_DIRS; do
+		[ -d "$d" ] && git ls-files --cached --others --exclude-standard -- "$d"
+	done
+	[ -f MAINTAINERS.patch ] && echo MAINTAINERS.patch
+	return 0
+}
+
+new_kernel_files() { our_kernel_files | grep -v '\.patch$' || true; }
+
+series_patches() {
+	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/series" | awk '{print $1}'
+}

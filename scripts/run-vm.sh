@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# run-vm.sh VARIANT MODE LOG [TESTS...] [-- KERNEL-ARGS...]
+#
+# Boot $B/out-VARIANT/arch/x86/boot/bzImage under QEMU/TCG (KVM guests hang
+# on these machines) with 2 vCPUs on two NUMA nodes, a busybox initramfs
+# holding the static test programs TESTS (from $B/tests), and a fresh ext4
+# disk made by mke2fs -d.  MODE is passed to /init as pcs.mode=.  The serial
+# log goes to LOG; a VM still running after $PCS_VM_TIMEOUT seconds is
+# killed (and check-log.sh then fails the run: no PCS-DONE).
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:?usage: run-vm.sh VARIANT MODE LOG [TESTS...] [-- ARGS]}
+mode=${2:?} log=${3:?}
+shift 3
+tests=() extra=()
+while [ $# -gt 0 ]; do
+	[ "$1" = -- ] && { shift; extra=("$@"); break; }
+	tests+=("$1")
+	shift
+done
+timeout_s=${PCS_VM_TIMEOUT:-1200}
+kernel=$B/out-$variant/arch/x86/boot/bzImage
+[ -f "$kernel" ] || die "vm: no kernel at $kernel"
+
+# initramfs: busybox, /init and the test programs.
+R=$B/vm-$variant/root
+rm -rf "$R"
+mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
+cp /bin/busybox "$R/bin/busybox"
+cp "$TOP/scripts/vm/init" "$R/init"
+chmod +x "$R/init"
+: >"$R/tests/list"
+for t in "${tests[@]}"; do
+	cp "$B/tests/$t" "$R/tests/$t"
+	echo "$t" >>"$R/tests/list"
+done
+[ -d "$B/tests/data" ] && cp -r "$B/tests/data" "$R/tests/data"
+echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
+(cd "$R" && find . | cpio -o -H newc --quiet) >"$B/vm-$variant/initramfs.cpio"
+
+# A fresh ext4 disk for every boot: block-backed page cache, not only tmpfs.
+disk=$B/vm-$variant/disk.img
+mkdir -p "$B/vm-$variant/disk"
+[ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$B/vm-$variant/disk/"
+rm -f "$disk"
+mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" 512M
+
+msg "booting $variant kernel (mode $mode), log in $log"
+set +e
+timeout --foreground -k 10 "$timeout_s" \
+qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
+	-object memory-backend-ram,id=m0,size=1536M \
+	-object memory-backend-ram,id=m1,size=1536M \
+	-numa node,nodeid=0,cpus=0,memdev=m0 \
+	-numa node,nodeid=1,cpus=1,memdev=m1 \
+	-kernel "$kernel" -initrd "$B/vm-$variant/initramfs.cpio" \
+	-append "console=ttyS0 loglevel=5 log_buf_len=8M panic=-1 pcs.mode=$mode ${extra[*]}" \
+	-drive "file=$disk,if=virtio,format=raw" \
+	-display none -monitor none -serial stdio -no-reboot \
+	</dev/null >"$log" 2>&1
+rc=$?
+set -e
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "PCS-TIMEOUT: VM still running after ${timeout_s}s, killed" >>"$log"
+fi
+exit 0

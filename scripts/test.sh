@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# The test command: install what is missing, make the patched tree, check
+# style, build the debug kernel and the selftests, boot it and run every
+# selftest, prove the splat detector, and print "N passed, N failed".
+. "$(dirname "$0")/lib.sh"
+
+start=$(date +%s)
+pass=0 fail=0 skip=0
+failures=()
+
+result() {	# result NAME STATUS [DETAIL]: one harness-level check
+	if [ "$2" = 0 ]; then
+		pass=$((pass + 1))
+		printf 'ok - %s\n' "$1"
+	else
+		fail=$((fail + 1))
+		failures+=("$1${3:+: $3}")
+		printf 'not ok - %s%s\n' "$1" "${3:+: $3}"
+	fi
+}
+
+add_counts() {	# add_counts "counts P F S"
+	local _ p f s
+	read -r _ p f s <<<"$1"
+	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+}
+
+finish() {
+	local f
+	echo
+	for f in "${failures[@]}"; do
+		echo "FAILED: $f"
+	done
+	echo "$skip skipped (see above for each reason), $(( $(date +%s) - start ))s"
+	echo "$pass passed, $fail failed"
+	[ "$fail" = 0 ]
+	exit
+}
+
+"$TOP/scripts/deps.sh"
+if ! out=$("$TOP/scripts/tree.sh" 2>&1); then
+	echo "$out"
+	result "patches apply cleanly" 1 "$(tail -n 1 <<<"$out")"
+	finish
+fi
+echo "$out"
+result "patches apply cleanly" 0
+
+out=$("$TOP/scripts/checkpatch.sh" 2>&1) && rc=0 || rc=$?
+echo "$out"
+result "checkpatch --strict" $rc "$(grep -m1 '^FAILED' <<<"$out")"
+
+if ! "$TOP/scripts/build-kernel.sh" debug; then
+	result "debug kernel builds" 1 "see the message above"
+	finish
+fi
+result "debug kernel builds" 0
+"$TOP/scripts/build-tests.sh" || { result "selftests build" 1; finish; }
+
+tests="test_pagecache_stat test_memcontrol"
+log=$B/log-debug-test.txt
+"$TOP/scripts/run-vm.sh" debug test "$log" $tests
+out=$("$TOP/scripts/check-log.sh" "$log") && rc=0 || rc=$?
+grep -aE '^(ok|not ok) ' "$log" | sed 's/^/    /' || true
+add_counts "$(tail -n 1 <<<"$out")"
+if [ $rc != 0 ]; then
+	failures+=("debug kernel run: $(grep '^FAILED' <<<"$out" | sed 's/^FAILED: //' | paste -sd';')")
+	fail=$((fail + 0))
+fi
+echo "$out" | grep -v '^counts'
+
+# Harness self-test: a boot that provokes a WARNING must be judged failed.
+log=$B/log-debug-splat.txt
+PCS_VM_TIMEOUT=600 "$TOP/scripts/run-vm.sh" debug splat "$log"
+if out=$("$TOP/scripts/check-log.sh" "$log" 2>&1); then
+	result "harness self-test: a provoked WARNING fails the run" 1 "not detected"
+else
+	grep -q 'kernel log: .*WARNING' <<<"$out" &&
+		result "harness self-test: a provoked WARNING fails the run" 0 ||
+		result "harness self-test: a provoked WARNING fails the run" 1 "$out"
+fi
+finish
