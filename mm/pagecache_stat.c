@@ -19,11 +19,18 @@
  * lruvecs.  For the memcg and every descendant (mem_cgroup_iter(), which
  * holds a css reference on the memcg being walked, so its lruvecs stay
  * allocated even if it is removed meanwhile) and for every node with memory,
- * pcs_walk_lruvec() walks all the lists of mem_cgroup_lruvec(): the classic
- * lruvec->lists[] (shmem folios are swap-backed and sit on the anon lists,
- * mlocked ones on the unevictable list) and the MGLRU generation lists
- * lrugen->folios[][][].  Per-CPU LRU batches are drained first so that
- * recently added folios are on a list.
+ * pcs_walk_lruvec() walks all the evictable lists of mem_cgroup_lruvec(): the
+ * classic lruvec->lists[] (shmem folios are swap-backed and sit on the anon
+ * lists) and the MGLRU generation lists lrugen->folios[][][].  Per-CPU LRU
+ * batches are drained first so that recently added folios are on a list.
+ *
+ * Unevictable folios (mlocked, or of an unevictable mapping such as ramfs or
+ * SHM_LOCK) are on the LRU but linked on no list: lruvec_add_folio() leaves
+ * LRU_UNEVICTABLE empty and their ->lru holds the mlock count.  They are
+ * found by pcs_scan_unevictable() instead, a scan of the page frames of each
+ * zone in which the subtree has unevictable pages (the memcg's per-zone LRU
+ * size tells), keeping the folios charged to the subtree.  Most cgroups have
+ * none, and then there is no scan.
  *
  * Locking and references
  * ----------------------
@@ -46,11 +53,12 @@
  * Resuming after the lock was dropped
  * -----------------------------------
  * After relocking, the walk continues from the last folio of the batch that
- * is still on an LRU list of this lruvec: under lru_lock, PG_lru set and
- * folio_matches_lruvec() mean the folio is linked on one of this lruvec's
- * lists (PG_lru is set only after the folio is added, under the lock, and is
- * cleared before it is deleted), so its ->lru.next is either another folio on
- * this lruvec or a list head.  All list heads of a lruvec are embedded in
+ * is still on an LRU list of this lruvec: under lru_lock, PG_lru set,
+ * PG_unevictable clear and folio_matches_lruvec() mean the folio is linked on
+ * one of this lruvec's evictable lists (PG_lru is set only once the folio is
+ * added, under the lock, and is cleared before or as it is deleted; both
+ * flags change only under the lock while PG_lru is set), so its ->lru.next is
+ * either another folio on this lruvec or a list head.  All list heads of a lruvec are embedded in
  * struct lruvec, so pcs_lruvec_head() recognises them by address.  If the
  * folio moved to another list of the lruvec (activation, MGLRU aging, a
  * switch of /sys/kernel/mm/lru_gen/enabled), the walk follows that list to
@@ -461,6 +469,7 @@ static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
 			struct folio *folio = ps->batch[i];
 
 			if (folio_test_lru(folio) &&
+			    !folio_test_unevictable(folio) &&
 			    folio_matches_lruvec(folio, lruvec)) {
 				pos = folio->lru.next;
 				break;
@@ -517,7 +526,7 @@ static int pcs_walk_lruvec_once(struct pagecache_stat *ps, struct lruvec *lruvec
 	enum lru_list lru;
 	int err = 0;
 
-	for_each_lru(lru) {
+	for_each_evictable_lru(lru) {
 		err = pcs_walk_list(ps, lruvec, &lruvec->lists[lru]);
 		if (err)
 			return err;
@@ -561,6 +570,76 @@ static int pcs_walk_lruvec(struct pagecache_stat *ps, struct lruvec *lruvec)
 	return 0;
 }
 
+/* Pages on the unevictable "list" of @lruvec in zone @zid */
+static unsigned long pcs_unevictable_pages(struct lruvec *lruvec, int zid)
+{
+	struct zone *zone = &lruvec_pgdat(lruvec)->node_zones[zid];
+
+	if (mem_cgroup_disabled())
+		return zone_page_state(zone, NR_ZONE_UNEVICTABLE);
+	return mem_cgroup_get_zone_lru_size(lruvec, LRU_UNEVICTABLE, zid);
+}
+
+/* Is @folio, referenced and on the LRU, charged to @root's subtree? */
+static bool pcs_in_subtree(struct folio *folio, struct mem_cgroup *root)
+{
+	struct mem_cgroup *memcg;
+	bool ret;
+
+	if (mem_cgroup_disabled() || !root)
+		return true;
+	rcu_read_lock();
+	memcg = folio_memcg(folio) ?: root_mem_cgroup;
+	ret = mem_cgroup_is_descendant(memcg, root);
+	rcu_read_unlock();
+	return ret;
+}
+
+/*
+ * Count the unevictable page cache of @zone charged to @root's subtree: such
+ * folios are on no list (see the top of the file).  A page frame is looked at
+ * only through a reference taken with folio_get_nontail_page(), which fails
+ * on free pages and tail pages, and the flags are checked again under it.
+ */
+static int pcs_scan_unevictable(struct pagecache_stat *ps, struct zone *zone,
+				struct mem_cgroup *root)
+{
+	unsigned long pfn = zone->zone_start_pfn, end = zone_end_pfn(zone);
+	int err = 0;
+
+	while (pfn < end && !err) {
+		struct page *page = pfn_to_online_page(pfn);
+		struct folio *folio;
+
+		if (!(pfn & 1023)) {
+			cond_resched();
+			if (fatal_signal_pending(current))
+				return -EINTR;
+		}
+		pfn++;
+		if (!page || page_zone(page) != zone)
+			continue;
+		/*
+		 * A racy look at the flags of the page itself first (a head
+		 * or order-0 page carries them), so that references are
+		 * taken on candidates only.
+		 */
+		if (!test_bit(PG_lru, &page->flags) ||
+		    !test_bit(PG_unevictable, &page->flags))
+			continue;
+		folio = folio_get_nontail_page(page);
+		if (!folio)
+			continue;
+		if (folio_test_lru(folio) && folio_test_unevictable(folio) &&
+		    pcs_in_subtree(folio, root)) {
+			err = pcs_count_folio(ps, folio);
+			pfn += folio_nr_pages(folio) - 1;
+		}
+		folio_put(folio);
+	}
+	return err;
+}
+
 static void pcs_free_extents(struct pagecache_stat *ps)
 {
 	struct pcs_extent *e, *tmp;
@@ -580,25 +659,48 @@ static void pcs_free_extents(struct pagecache_stat *ps)
 /* Take a new snapshot of the page cache charged to @root's subtree */
 static int pcs_walk(struct pagecache_stat *ps, struct mem_cgroup *root)
 {
+	unsigned long *unevictable;	/* per node, a bit per zone to scan */
 	struct mem_cgroup *memcg;
-	int nid, err;
+	int nid, zid, err = 0;
 
 	pcs_free_extents(ps);
+	unevictable = kcalloc(nr_node_ids, sizeof(*unevictable),
+			      GFP_KERNEL_ACCOUNT);
+	if (!unevictable)
+		return -ENOMEM;
 	lru_add_drain_all();
 
 	/* With memcg disabled this runs once, on the nodes' lruvecs */
 	memcg = mem_cgroup_iter(root, NULL, NULL);
 	do {
 		for_each_node_state(nid, N_MEMORY) {
-			err = pcs_walk_lruvec(ps, mem_cgroup_lruvec(memcg, NODE_DATA(nid)));
+			struct lruvec *lruvec = mem_cgroup_lruvec(memcg, NODE_DATA(nid));
+
+			for (zid = 0; zid < MAX_NR_ZONES; zid++)
+				if (pcs_unevictable_pages(lruvec, zid))
+					unevictable[nid] |= BIT(zid);
+			err = pcs_walk_lruvec(ps, lruvec);
 			if (err) {
 				mem_cgroup_iter_break(root, memcg);
-				pcs_free_extents(ps);
-				return err;
+				goto out;
 			}
 		}
 	} while ((memcg = mem_cgroup_iter(root, memcg, NULL)));
 
+	for_each_node_state(nid, N_MEMORY) {
+		for (zid = 0; zid < MAX_NR_ZONES && !err; zid++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[zid];
+
+			if (unevictable[nid] & BIT(zid))
+				err = pcs_scan_unevictable(ps, zone, root);
+		}
+	}
+out:
+	kfree(unevictable);
+	if (err) {
+		pcs_free_extents(ps);
+		return err;
+	}
 	ps->walked = true;
 	if (!RB_EMPTY_ROOT(&ps->extents))
 		ps->cursor = rb_entry(rb_first(&ps->extents), struct pcs_extent, node);

@@ -17,7 +17,8 @@ problems=()
 # Kernel reports that fail a run, whatever the tests said.
 SPLATS='WARNING:|BUG:|Oops|general protection fault|Kernel panic|'
 SPLATS+='possible circular locking|possible recursive locking|'
-SPLATS+='inconsistent lock state|lockdep|KASAN:|KFENCE:|'
+SPLATS+='inconsistent lock state|suspicious RCU usage|bad unlock balance|'
+SPLATS+='DEBUG_LOCKS_WARN_ON|lockdep is turned off|KASAN:|KFENCE:|'
 SPLATS+='unreferenced object|suspected memory leak|'
 SPLATS+='rcu: INFO|detected stalls|self-detected stall|soft lockup|'
 SPLATS+='hard LOCKUP|blocked for more than|hung_task|Busy inodes|'

@@ -49,13 +49,14 @@ mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" 512M
 msg "booting $variant kernel (mode $mode), log in $log"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max -smp 2 -m 3G \
+qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 3G \
+	-smp 2,sockets=2,cores=1,threads=1 \
 	-object memory-backend-ram,id=m0,size=1536M \
 	-object memory-backend-ram,id=m1,size=1536M \
 	-numa node,nodeid=0,cpus=0,memdev=m0 \
 	-numa node,nodeid=1,cpus=1,memdev=m1 \
 	-kernel "$kernel" -initrd "$B/vm-$variant/initramfs.cpio" \
-	-append "console=ttyS0 loglevel=5 log_buf_len=8M panic=-1 pcs.mode=$mode ${extra[*]}" \
+	-append "console=ttyS0 loglevel=5 log_buf_len=8M panic=-1 watchdog_thresh=30 rcupdate.rcu_cpu_stall_timeout=60 pcs.mode=$mode ${extra[*]}" \
 	-drive "file=$disk,if=virtio,format=raw" \
 	-display none -monitor none -serial stdio -no-reboot \
 	</dev/null >"$log" 2>&1
