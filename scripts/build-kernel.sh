@@ -35,17 +35,24 @@ MAKE=(make -s -C "$tree" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 	die "build: merge_config.sh failed, see $CFG/merge.log"
 "${MAKE[@]}" O="$CFG" olddefconfig >/dev/null
 
-bad=
+# The value each option should have: the last fragment that names it wins,
+# as in merge_config.sh.
+declare -A want
 # shellcheck disable=SC2086
 while IFS= read -r line; do
 	case $line in
-	CONFIG_*=*)
-		grep -qxF "$line" "$CFG/.config" || bad="$bad ${line}" ;;
-	"# CONFIG_"*" is not set")
-		opt=${line#\# }; opt=${opt%% *}
-		grep -q "^$opt=" "$CFG/.config" && bad="$bad $opt(unset)" ;;
+	CONFIG_*=*)			want[${line%%=*}]=$line ;;
+	"# CONFIG_"*" is not set")	opt=${line#\# }; want[${opt%% *}]=unset ;;
 	esac
 done < <(cat $frags)
+bad=
+for opt in "${!want[@]}"; do
+	if [ "${want[$opt]}" = unset ]; then
+		grep -q "^$opt=" "$CFG/.config" && bad="$bad $opt(should be unset)"
+	else
+		grep -qxF "${want[$opt]}" "$CFG/.config" || bad="$bad ${want[$opt]}"
+	fi
+done
 [ -z "$bad" ] ||
 	die "build($variant): requested options fell out of the config (unmet dependencies?):$bad"
 
