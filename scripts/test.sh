@@ -58,7 +58,8 @@ fi
 result "debug kernel builds" 0
 "$TOP/scripts/build-tests.sh" || { result "selftests build" 1; finish; }
 
-tests="test_pagecache_stat test_memcontrol"
+# upstream's test first, on a fresh system, as it is run upstream
+tests="test_memcontrol test_pagecache_stat"
 log=$B/log-debug-test.txt
 "$TOP/scripts/run-vm.sh" debug test "$log" $tests
 out=$("$TOP/scripts/check-log.sh" "$log") && rc=0 || rc=$?
@@ -68,7 +69,7 @@ if [ $rc != 0 ]; then
 	failures+=("debug kernel run: $(grep '^FAILED' <<<"$out" | sed 's/^FAILED: //' | paste -sd';')")
 	fail=$((fail + 0))
 fi
-echo "$out" | grep -v '^counts'
+echo "$out" | grep -v "^counts" || true
 
 # Harness self-test: a boot that provokes a WARNING must be judged failed.
 log=$B/log-debug-splat.txt

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# static-check.sh VARIANT: compile the new C files of the feature again with
+# W=1 and sparse (C=2) in the built tree of VARIANT; any warning or error
+# reported in one of them fails.  Warnings from kernel headers that name
+# none of our files are not ours and are ignored.
+. "$(dirname "$0")/lib.sh"
+
+variant=${1:-debug}
+O=$B/out-$variant
+objs=()
+ours=()
+while read -r f; do
+	case $f in
+	tools/*) ;;
+	*.c)	objs+=("${f%.c}.o"); ours+=("$f") ;;
+	*.h)	ours+=("$f") ;;
+	esac
+done < <(new_kernel_files)
+log=$O/static-check.log
+make -s -C "$SRC" O="$O" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc" \
+	W=1 C=2 "${objs[@]}" >"$log" 2>&1 || { cat "$log"; die "static-check: build with W=1 C=2 failed"; }
+pattern=$(printf '%s|' "${ours[@]}")
+if grep -E "(${pattern%|}):[0-9]+:[0-9]+: (warning|error)" "$log"; then
+	die "static-check: W=1 or sparse reports on new files, see $log"
+fi
+msg "static-check($variant): W=1 and sparse clean on ${objs[*]}"
