@@ -24,3 +24,4 @@ build test_memcontrol "$CG/test_memcontrol.c" "$CG/cgroup_util.c"
 if [ -f "$CG/test_pagecache_stat.c" ]; then
 	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c"
 fi
+cp "$TOP/scripts/vm/check_feature_off" "$out/"

@@ -58,18 +58,44 @@ fi
 result "debug kernel builds" 0
 "$TOP/scripts/build-tests.sh" || { result "selftests build" 1; finish; }
 
+# vm_run NAME VARIANT MODE [TESTS...] [-- KERNEL-ARGS...]: boot, judge the
+# log, count its cases and name what failed.
+vm_run() {
+	local name=$1 variant=$2 mode=$3 log=$B/log-$1.txt out rc
+	shift 3
+	"$TOP/scripts/run-vm.sh" "$variant" "$mode" "$log" "$@"
+	out=$("$TOP/scripts/check-log.sh" "$log" 2>&1) && rc=0 || rc=$?
+	echo "-- $name ($variant kernel):"
+	grep -aE '^(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
+	grep -v '^counts' <<<"$out" || true
+	add_counts "$(tail -n 1 <<<"$out")"
+	[ $rc = 0 ] ||
+		failures+=("$name: $(grep '^FAILED' <<<"$out" | sed 's/^FAILED: //' | paste -sd';')")
+	return 0
+}
+
 # upstream's test first, on a fresh system, as it is run upstream
-tests="test_memcontrol test_pagecache_stat"
-log=$B/log-debug-test.txt
-"$TOP/scripts/run-vm.sh" debug test "$log" $tests
-out=$("$TOP/scripts/check-log.sh" "$log") && rc=0 || rc=$?
-grep -aE '^(ok|not ok) ' "$log" | sed 's/^/    /' || true
-add_counts "$(tail -n 1 <<<"$out")"
-if [ $rc != 0 ]; then
-	failures+=("debug kernel run: $(grep '^FAILED' <<<"$out" | sed 's/^FAILED: //' | paste -sd';')")
-	fail=$((fail + 0))
+vm_run debug-test debug test test_memcontrol test_pagecache_stat
+
+out=$("$TOP/scripts/static-check.sh" debug 2>&1) && rc=0 || rc=$?
+echo "$out"
+result "W=1 and sparse on the new files" $rc "$(grep -m1 '^FAILED' <<<"$out")"
+
+vm_run debug-nomemcg-boot debug test test_pagecache_stat -- cgroup_disable=memory
+
+if "$TOP/scripts/build-kernel.sh" nomemcg; then
+	result "CONFIG_MEMCG=n kernel builds" 0
+	vm_run nomemcg-test nomemcg test test_pagecache_stat
+else
+	result "CONFIG_MEMCG=n kernel builds" 1 "see the message above"
 fi
-echo "$out" | grep -v "^counts" || true
+
+if "$TOP/scripts/build-kernel.sh" featureoff; then
+	result "CONFIG_PAGECACHE_STAT=n kernel builds" 0
+	vm_run featureoff-test featureoff test check_feature_off
+else
+	result "CONFIG_PAGECACHE_STAT=n kernel builds" 1 "see the message above"
+fi
 
 # Harness self-test: a boot that provokes a WARNING must be judged failed.
 log=$B/log-debug-splat.txt

@@ -2238,4 +2238,248 @@ TEST_F_TIMEOUT(pcs, root_cgroup, PCS_TIMEOUT)
 	snap_free(&s);
 }
 
+/*
+ * /proc/pagecache_stat: the system-wide view, with the same format, from
+ * the same walker. These cases need no memory cgroup, so they also run on
+ * kernels without memcg or booted with cgroup_disable=memory.
+ */
+
+#define PROC_FILE	"/proc/pagecache_stat"
+
+static int proc_snap(int fd, size_t chunk, struct pcs_snap *s, char *err)
+{
+	/* Other inodes change while the system runs: PCS_RACY order check */
+	return snap_read_fd(fd, chunk, PCS_RACY, s, err);
+}
+
+static int proc_read(struct pcs_snap *s, char *err)
+{
+	int fd, ret;
+
+	fd = open(PROC_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errf(err, "open %s: %s", PROC_FILE, strerror(errno));
+	ret = proc_snap(fd, 1 << 20, s, err);
+	close(fd);
+	return ret;
+}
+
+FIXTURE(proc) {
+	char ext4[PATH_MAX];
+	char tmpfs[PATH_MAX];
+};
+
+FIXTURE_SETUP(proc)
+{
+	pgsz = sysconf(_SC_PAGESIZE);
+	if (geteuid())
+		SKIP(return, "must be run as root");
+	ASSERT_EQ(0, access(PROC_FILE, F_OK))
+		TH_LOG("%s is missing (CONFIG_PAGECACHE_STAT=n?)", PROC_FILE);
+	ASSERT_EQ(0, scratch_dir(self->ext4, MNT_EXT4, EXT4_SUPER_MAGIC));
+	ASSERT_EQ(0, scratch_dir(self->tmpfs, MNT_TMPFS, TMPFS_MAGIC));
+}
+
+FIXTURE_TEARDOWN(proc)
+{
+	if (self->ext4[0])
+		EXPECT_EQ(0, rm_tree(self->ext4));
+	if (self->tmpfs[0])
+		EXPECT_EQ(0, rm_tree(self->tmpfs));
+}
+
+/* The record of @path in /proc/pagecache_stat has its cached pages */
+static void expect_proc_cached(struct __test_metadata *_metadata,
+			       const char *path, struct pcs_rec *out)
+{
+	struct pcs_snap s = {};
+	const struct pcs_rec *r;
+	char err[ERRLEN];
+	struct fkey k;
+	long cached;
+
+	ASSERT_EQ(0, fkey_of(path, &k)) TH_LOG("stat %s", path);
+	cached = cached_pages(path);
+	ASSERT_GT(cached, 0) TH_LOG("%s is not cached", path);
+	ASSERT_EQ(0, proc_read(&s, err)) TH_LOG("%s", err);
+	r = snap_find(&s, &k);
+	ASSERT_NE(NULL, r)
+		TH_LOG("no record for %s (%02x:%02x %lu)", path, k.maj, k.min, k.ino);
+	EXPECT_EQ((unsigned long)cached, r->nr)
+		TH_LOG("%s has %ld pages cached, record: '%.*s'", path, cached,
+		       (int)r->len - 1, r->line);
+	if (out) {
+		*out = *r;
+		out->line = NULL;
+	}
+	snap_free(&s);
+}
+
+/* Full, partial and sparse reads on ext4, and a tmpfs file */
+TEST_F_TIMEOUT(proc, nr_pages, PCS_TIMEOUT)
+{
+	const struct job reads[] = {
+		{ .op = JOB_READ, .count = 96 },
+		{ .op = JOB_READ, .first = 10, .count = 20 },
+		{ .op = JOB_READ, .count = 24, .stride = 4, .random = true },
+	};
+	char path[PATH_MAX];
+	unsigned int i;
+
+	if (!self->ext4[0] || !self->tmpfs[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+	path_of(path, self->ext4, "file");
+	ASSERT_EQ(0, make_file(path, 21, 96, 0));
+	for (i = 0; i < ARRAY_SIZE(reads); i++) {
+		struct job j = reads[i];
+
+		ASSERT_EQ(0, evict(path)) TH_LOG("cannot evict %s", path);
+		j.path = path;
+		ASSERT_EQ(0, do_job(&j));
+		expect_proc_cached(_metadata, path, NULL);
+	}
+	path_of(path, self->tmpfs, "file");
+	ASSERT_EQ(0, make_file(path, 22, 40, 0));
+	expect_proc_cached(_metadata, path, NULL);
+}
+
+/* Equal content on different inodes and filesystems hashes equal */
+TEST_F_TIMEOUT(proc, hash, PCS_TIMEOUT)
+{
+	char f[4][PATH_MAX];
+	struct pcs_rec r[4];
+	unsigned int i;
+
+	if (!self->ext4[0] || !self->tmpfs[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+	path_of(f[0], self->ext4, "a");
+	path_of(f[1], self->ext4, "b");
+	path_of(f[2], self->tmpfs, "c");
+	path_of(f[3], self->ext4, "changed");
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, make_file(f[i], 31, 48, 0));
+	ASSERT_EQ(0, flip_byte(f[3], 5 * pgsz + 17));
+	for (i = 0; i < 4; i++) {
+		struct job j = { .path = f[i], .op = JOB_READ, .count = 48 };
+
+		if (i != 2)
+			ASSERT_EQ(0, evict(f[i])) TH_LOG("cannot evict %s", f[i]);
+		ASSERT_EQ(0, do_job(&j));
+		expect_proc_cached(_metadata, f[i], &r[i]);
+	}
+	EXPECT_EQ(r[0].hash, r[1].hash) TH_LOG("same bytes in two ext4 files");
+	EXPECT_EQ(r[0].hash, r[2].hash) TH_LOG("same bytes on ext4 and tmpfs");
+	EXPECT_NE(r[0].hash, r[3].hash) TH_LOG("one byte changed");
+}
+
+/*
+ * With memcg: each cgroup's records are in the system-wide file, and those
+ * of inodes that only this cgroup cached are the very same lines.
+ */
+TEST_F_TIMEOUT(proc, covers_cgroups, PCS_TIMEOUT)
+{
+	struct pcs_snap sp = {}, sc[2] = {};
+	char root[PATH_MAX], cg[2][PATH_MAX], path[2][PATH_MAX], err[ERRLEN];
+	const struct pcs_rec *r, *pr;
+	struct fkey k[2];
+	unsigned int i;
+	size_t n;
+
+	if (!self->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	if (cg_find_unified_root(root, sizeof(root), NULL) ||
+	    cg_read_strstr(root, "cgroup.subtree_control", "memory"))
+		SKIP(return, "no memory cgroup");
+	for (i = 0; i < 2; i++) {
+		struct job j = { .op = JOB_READ, .count = 64 };
+
+		pathf(cg[i], "%s/pcs_proc.%d.%u", root, getpid(), i);
+		ASSERT_EQ(0, cg_create(cg[i]));
+		path_of(path[i], self->ext4, i ? "b" : "a");
+		ASSERT_EQ(0, make_file(path[i], 41 + i, 64, 0));
+		ASSERT_EQ(0, evict(path[i]));
+		ASSERT_EQ(0, fkey_of(path[i], &k[i]));
+		j.path = path[i];
+		ASSERT_EQ(0, run_in(cg[i], -1, &j, 1));
+	}
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, snap_read(cg[i], PCS_STRICT, &sc[i], err)) TH_LOG("%s", err);
+	ASSERT_EQ(0, proc_read(&sp, err)) TH_LOG("%s", err);
+
+	for (i = 0; i < 2; i++) {
+		for (n = 0; n < sc[i].nr; n++) {
+			struct fkey kn = rec_key(&sc[i].rec[n]);
+
+			r = snap_find(&sp, &kn);
+			EXPECT_NE(NULL, r)
+				TH_LOG("'%.*s' of %s is not in %s",
+				       (int)sc[i].rec[n].len - 1, sc[i].rec[n].line,
+				       cg[i], PROC_FILE);
+			if (r)
+				EXPECT_LE(sc[i].rec[n].nr, r->nr);
+		}
+		r = snap_find(&sc[i], &k[i]);
+		ASSERT_NE(NULL, r) TH_LOG("%s has no record for %s", cg[i], path[i]);
+		EXPECT_EQ(64UL, r->nr);
+		pr = snap_find(&sp, &k[i]);
+		ASSERT_NE(NULL, pr) TH_LOG("%s has no record for %s", PROC_FILE, path[i]);
+		EXPECT_TRUE(same_line(r, pr))
+			TH_LOG("%s: '%.*s' in %s, '%.*s' in %s", path[i], (int)r->len - 1,
+			       r->line, cg[i], (int)pr->len - 1, pr->line, PROC_FILE);
+	}
+	for (i = 0; i < 2; i++) {
+		snap_free(&sc[i]);
+		EXPECT_EQ(0, cg_destroy(cg[i]));
+	}
+	snap_free(&sp);
+}
+
+/*
+ * Root without CAP_SYS_ADMIN gets EPERM from the check at open; other users
+ * get EACCES already from the mode (0400); writing is refused with EACCES.
+ */
+TEST_F_TIMEOUT(proc, access, PCS_TIMEOUT)
+{
+	struct stat st;
+	int res[2], fd;
+
+	ASSERT_EQ(0, stat(PROC_FILE, &st));
+	EXPECT_EQ(0400U, st.st_mode & 07777);
+	ASSERT_EQ(0, probe_open(AS_ROOT_WITHOUT_SYS_ADMIN, PROC_FILE, PROC_FILE, res));
+	EXPECT_EQ(EPERM, res[0]) TH_LOG("without CAP_SYS_ADMIN: %s", strerror(res[0]));
+	ASSERT_EQ(0, probe_open(AS_NOBODY, PROC_FILE, PROC_FILE, res));
+	EXPECT_EQ(EACCES, res[0]) TH_LOG("as nobody: %s", strerror(res[0]));
+	errno = 0;
+	fd = open(PROC_FILE, O_WRONLY | O_CLOEXEC);
+	EXPECT_EQ(-1, fd);
+	EXPECT_EQ(EACCES, errno) TH_LOG("open for writing: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * One snapshot read with 1-byte reads and, after a seek to an odd offset,
+ * with one large read: the same bytes.
+ */
+TEST_F_TIMEOUT(proc, read_sizes, PCS_TIMEOUT)
+{
+	const size_t one = 1, big = 1 << 20;
+	struct pcs_snap ref = {};
+	char err[ERRLEN], *buf;
+	size_t len;
+	int fd;
+
+	fd = open(PROC_FILE, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ(0, proc_snap(fd, one, &ref, err)) TH_LOG("%s", err);
+	ASSERT_LT((size_t)7, ref.len);
+	ASSERT_EQ(7, lseek(fd, 7, SEEK_SET));
+	ASSERT_EQ(0, read_all(fd, &big, 1, &buf, &len));
+	expect_same(_metadata, ref.buf + 7, ref.len - 7, buf, len,
+		    "large read from offset 7 of the 1-byte read snapshot");
+	free(buf);
+	close(fd);
+	snap_free(&ref);
+}
+
 TEST_HARNESS_MAIN
