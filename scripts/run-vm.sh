@@ -49,7 +49,7 @@ mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" 512M
 msg "booting $variant kernel (mode $mode), log in $log"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 3G \
+qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max -m 3G \
 	-smp 2,sockets=2,cores=1,threads=1 \
 	-object memory-backend-ram,id=m0,size=1536M \
 	-object memory-backend-ram,id=m1,size=1536M \
