@@ -583,6 +583,7 @@ static unsigned long pcs_unevictable_pages(struct lruvec *lruvec, int zid)
 /* Is @folio, referenced and on the LRU, charged to @root's subtree? */
 static bool pcs_in_subtree(struct folio *folio, struct mem_cgroup *root)
 {
+#ifdef CONFIG_MEMCG
 	struct mem_cgroup *memcg;
 	bool ret;
 
@@ -593,6 +594,9 @@ static bool pcs_in_subtree(struct folio *folio, struct mem_cgroup *root)
 	ret = mem_cgroup_is_descendant(memcg, root);
 	rcu_read_unlock();
 	return ret;
+#else
+	return true;
+#endif
 }
 
 /*
