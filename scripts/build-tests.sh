@@ -25,3 +25,12 @@ if [ -f "$CG/test_pagecache_stat.c" ]; then
 	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c"
 fi
 cp "$TOP/scripts/vm/check_feature_off" "$out/"
+
+# The duplicate report and its tests; programs the tests call (not tests
+# themselves) go to data/, which the VM gets as /tests/data.
+mkdir -p "$out/data"
+make -s -C "$SRC/tools/cgroup" OUTPUT="$out/data/" CC="ccache gcc" \
+	LDFLAGS=-static >"$out/pagecache_dups.log" 2>&1 ||
+	{ cat "$out/pagecache_dups.log" >&2; die "tests: pagecache_dups does not build"; }
+grep -q 'warning:' "$out/pagecache_dups.log" && cat "$out/pagecache_dups.log" >&2
+cp "$SRC/tools/cgroup/test_pagecache_dups.sh" "$out/"

@@ -43,7 +43,7 @@ for t in "${tests[@]}"; do
 	echo "$t" >>"$R/tests/list"
 done
 [ -d "$B/tests/data" ] && cp -r "$B/tests/data" "$R/tests/data"
-echo "root:x:0:0:root:/:/bin/sh" >"$R/etc/passwd"
+printf "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n" >"$R/etc/passwd"
 (cd "$R" && find . | cpio -o -H newc --quiet) >"$B/vm-$variant/initramfs.cpio"
 
 # A fresh ext4 disk for every boot: block-backed page cache, not only tmpfs.

@@ -58,6 +58,19 @@ fi
 result "debug kernel builds" 0
 "$TOP/scripts/build-tests.sh" || { result "selftests build" 1; finish; }
 
+# The report tool's parsing and grouping cases also run here, on the host
+# (its kernel cases skip here and run in the VM).
+out=$(sh "$B/tests/test_pagecache_dups.sh" "$B/tests/data/pagecache_dups" 2>&1)
+echo "-- test_pagecache_dups.sh (host):"
+grep -E '^(ok|not ok) ' <<<"$out" | sed 's/^/    /'
+while IFS= read -r line; do
+	case $line in
+	"not ok "*)	fail=$((fail + 1)); failures+=("host: $line") ;;
+	*"# SKIP"*)	skip=$((skip + 1)) ;;
+	"ok "*)		pass=$((pass + 1)) ;;
+	esac
+done <<<"$out"
+
 # vm_run NAME VARIANT MODE [TESTS...] [-- KERNEL-ARGS...]: boot, judge the
 # log, count its cases and name what failed.
 vm_run() {
@@ -75,7 +88,8 @@ vm_run() {
 }
 
 # upstream's test first, on a fresh system, as it is run upstream
-vm_run debug-test debug test test_memcontrol test_pagecache_stat
+vm_run debug-test debug test test_memcontrol test_pagecache_stat \
+	test_pagecache_dups.sh
 
 out=$("$TOP/scripts/static-check.sh" debug 2>&1) && rc=0 || rc=$?
 echo "$out"
