@@ -27,6 +27,15 @@ while [ $# -gt 0 ]; do
 	shift
 done
 timeout_s=${PCS_VM_TIMEOUT:-1200}
+# Memory (split evenly over the two NUMA nodes) and ext4 disk size:
+# PCS_VM_MEM in MiB or with a G suffix, PCS_DISK_SIZE as mke2fs takes it.
+mem=${PCS_VM_MEM:-3G} disk_size=${PCS_DISK_SIZE:-512M}
+case $mem in
+*G)	mem_mb=$(( ${mem%G} * 1024 )) ;;
+*M)	mem_mb=${mem%M} ;;
+*)	mem_mb=$mem ;;
+esac
+[ $(( mem_mb % 2 )) = 0 ] 2>/dev/null || die "vm: PCS_VM_MEM=$mem: want an even number of MiB"
 kernel=$B/out-$variant/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "vm: no kernel at $kernel"
 
@@ -51,15 +60,15 @@ disk=$B/vm-$variant/disk.img
 mkdir -p "$B/vm-$variant/disk"
 [ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$B/vm-$variant/disk/"
 rm -f "$disk"
-mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" 512M
+mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" "$disk_size"
 
 msg "booting $variant kernel (mode $mode), log in $log"
 set +e
 timeout --foreground -k 10 "$timeout_s" \
-qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,la57=off -m 3G \
+qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,la57=off -m "${mem_mb}M" \
 	-smp 2,sockets=2,cores=1,threads=1 \
-	-object memory-backend-ram,id=m0,size=1536M \
-	-object memory-backend-ram,id=m1,size=1536M \
+	-object memory-backend-ram,id=m0,size=$(( mem_mb / 2 ))M \
+	-object memory-backend-ram,id=m1,size=$(( mem_mb / 2 ))M \
 	-numa node,nodeid=0,cpus=0,memdev=m0 \
 	-numa node,nodeid=1,cpus=1,memdev=m1 \
 	-kernel "$kernel" -initrd "$B/vm-$variant/initramfs.cpio" \
