@@ -2,7 +2,7 @@
 /*
  * pcs_read: time reads of a file such as memory.pagecache_stat.
  *
- *   pcs_read [-b BUF] [-c CPU] [-m CGDIR] [-o OUT] FILE
+ *   pcs_read [-b BUF] [-c CPU] [-m CGDIR [-s MS]] [-o OUT] FILE
  *	open FILE, read(2) it to the end with a BUF-byte buffer (default
  *	64K), close it; print "ns=<open to close> bytes=<read> lines=<records>
  *	reads=<read calls>".  The buffer is touched before the clock starts.
@@ -11,11 +11,15 @@
  *	the open, and "peak=<memory.peak - memory.current before the open>"
  *	and "slab=<growth of slab_unreclaimable in memory.stat, read before
  *	the close>" are added, in bytes; those reads of the cgroup files are
- *	not timed.  With -o the records are written to OUT.
+ *	not timed.  memory.stat is flushed at least every 2 s, but sooner
+ *	only after enough updates: -s 2100 sleeps that long before each
+ *	read of it, so that the slab figure is exact to a page or so.  With
+ *	-o the records are written to OUT.
  *
- *   pcs_read -t SECONDS [-b BUF] [-c CPU] FILE
- *	read FILE whole, again and again, for SECONDS; print "loops=<reads of
- *	the whole file> ns=<elapsed>".
+ *   pcs_read -t SECONDS [-i MS] [-b BUF] [-c CPU] FILE
+ *	read FILE whole, again and again, for SECONDS, sleeping MS between
+ *	reads (default 0); print "loops=<reads of the whole file>
+ *	ns=<elapsed>".
  */
 #define PCS_BENCH_NO_FILES
 #include "bench.h"
@@ -73,7 +77,8 @@ static unsigned long long read_all(int fd, int out, unsigned long long *reads,
 	return bytes;
 }
 
-static int loop(const char *file, unsigned long long seconds)
+static int loop(const char *file, unsigned long long seconds,
+		unsigned long long interval_ms)
 {
 	unsigned long long t0 = now_ns(), t, reads = 0;
 	unsigned long loops = 0;
@@ -86,6 +91,8 @@ static int loop(const char *file, unsigned long long seconds)
 		read_all(fd, -1, &reads, NULL);
 		close(fd);
 		loops++;
+		if (interval_ms)
+			usleep(interval_ms * 1000);
 		t = now_ns();
 	} while (t - t0 < seconds * 1000000000ULL);
 	printf("loops=%lu ns=%llu\n", loops, t - t0);
@@ -98,9 +105,9 @@ int main(int argc, char **argv)
 	long long cur0 = 0, slab0 = 0, peak = 0, slab = 0;
 	const char *cgdir = NULL, *out_path = NULL;
 	int opt, cpu = -1, fd, out = -1, cg = -1, peak_fd = -1;
-	unsigned long long seconds = 0;
+	unsigned long long seconds = 0, sleep_ms = 0, interval_ms = 0;
 
-	while ((opt = getopt(argc, argv, "b:c:m:o:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "b:c:i:m:o:s:t:")) != -1) {
 		switch (opt) {
 		case 'b':
 			buf_size = num(optarg);
@@ -108,11 +115,17 @@ int main(int argc, char **argv)
 		case 'c':
 			cpu = num(optarg);
 			break;
+		case 'i':
+			interval_ms = num(optarg);
+			break;
 		case 'm':
 			cgdir = optarg;
 			break;
 		case 'o':
 			out_path = optarg;
+			break;
+		case 's':
+			sleep_ms = num(optarg);
 			break;
 		case 't':
 			seconds = num(optarg);
@@ -129,7 +142,7 @@ int main(int argc, char **argv)
 		die("out of memory");
 	memset(buf, 0, buf_size);
 	if (seconds)
-		return loop(argv[optind], seconds);
+		return loop(argv[optind], seconds, interval_ms);
 	if (out_path) {
 		out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (out < 0)
@@ -139,6 +152,7 @@ int main(int argc, char **argv)
 		cg = open(cgdir, O_RDONLY | O_DIRECTORY);
 		if (cg < 0)
 			die("open %s", cgdir);
+		usleep(sleep_ms * 1000);
 		peak_fd = openat(cg, "memory.peak", O_RDWR);
 		if (peak_fd < 0 || write(peak_fd, "reset\n", 6) != 6)
 			die("reset %s/memory.peak", cgdir);
@@ -156,6 +170,7 @@ int main(int argc, char **argv)
 		char text[64];
 		ssize_t n;
 
+		usleep(sleep_ms * 1000);
 		slab = cg_read(cg, "memory.stat", "slab_unreclaimable") - slab0;
 		n = pread(peak_fd, text, sizeof(text) - 1, 0);
 		if (n <= 0)
@@ -175,7 +190,7 @@ int main(int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr,
-		"usage: pcs_read [-b BUF] [-c CPU] [-m CGDIR] [-o OUT] FILE\n"
-		"       pcs_read -t SECONDS [-b BUF] [-c CPU] FILE\n");
+		"usage: pcs_read [-b BUF] [-c CPU] [-m CGDIR [-s MS]] [-o OUT] FILE\n"
+		"       pcs_read -t SECONDS [-i MS] [-b BUF] [-c CPU] FILE\n");
 	return 1;
 }
