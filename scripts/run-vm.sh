@@ -40,7 +40,9 @@ kernel=$B/out-$variant/arch/x86/boot/bzImage
 [ -f "$kernel" ] || die "vm: no kernel at $kernel"
 
 # initramfs: busybox, /init and the test programs.
-R=$B/vm-$variant/root
+# One work directory per log, so that VMs can run side by side.
+V=$B/vm-$(basename "$log" .txt)
+R=$V/root
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
 cp /bin/busybox "$R/bin/busybox"
@@ -53,14 +55,15 @@ for t in "${tests[@]}"; do
 done
 [ -d "$B/tests/data" ] && cp -r "$B/tests/data" "$R/tests/data"
 printf "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n" >"$R/etc/passwd"
-(cd "$R" && find . | cpio -o -H newc --quiet) >"$B/vm-$variant/initramfs.cpio"
+(cd "$R" && find . | cpio -o -H newc --quiet) >"$V/initramfs.cpio"
 
 # A fresh ext4 disk for every boot: block-backed page cache, not only tmpfs.
-disk=$B/vm-$variant/disk.img
-mkdir -p "$B/vm-$variant/disk"
-[ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$B/vm-$variant/disk/"
+disk=$V/disk.img
+rm -rf "$V/disk"
+mkdir -p "$V/disk"
+[ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$V/disk/"
 rm -f "$disk"
-mke2fs -q -t ext4 -d "$B/vm-$variant/disk" -F "$disk" "$disk_size"
+mke2fs -q -t ext4 -d "$V/disk" -F "$disk" "$disk_size"
 
 msg "booting $variant kernel (mode $mode), log in $log"
 set +e
@@ -71,7 +74,7 @@ qemu-system-x86_64 -machine q35 -accel tcg,thread=multi -cpu max,la57=off -m "${
 	-object memory-backend-ram,id=m1,size=$(( mem_mb / 2 ))M \
 	-numa node,nodeid=0,cpus=0,memdev=m0 \
 	-numa node,nodeid=1,cpus=1,memdev=m1 \
-	-kernel "$kernel" -initrd "$B/vm-$variant/initramfs.cpio" \
+	-kernel "$kernel" -initrd "$V/initramfs.cpio" \
 	-append "console=ttyS0 loglevel=5 log_buf_len=8M panic=-1 watchdog_thresh=30 rcupdate.rcu_cpu_stall_timeout=60 pcs.mode=$mode ${extra[*]}" \
 	-drive "file=$disk,if=virtio,format=raw" \
 	-display none -monitor none -serial stdio -no-reboot \

@@ -71,12 +71,23 @@ while IFS= read -r line; do
 	esac
 done <<<"$out"
 
-# vm_run NAME VARIANT MODE [TESTS...] [-- KERNEL-ARGS...]: boot, judge the
-# log, count its cases and name what failed.
-vm_run() {
-	local name=$1 variant=$2 mode=$3 log=$B/log-$1.txt out rc
+# vm_start NAME VARIANT MODE [TESTS...] [-- KERNEL-ARGS...]: boot in the
+# background, the log in $B/log-NAME.txt; vm_judge NAME VARIANT waits for
+# it, judges the log, counts its cases and names what failed.  VMs run side
+# by side: each TCG VM keeps about one host core busy.
+declare -A vm_pid
+vm_start() {
+	local name=$1 variant=$2 mode=$3
 	shift 3
-	"$TOP/scripts/run-vm.sh" "$variant" "$mode" "$log" "$@"
+	"$TOP/scripts/run-vm.sh" "$variant" "$mode" "$B/log-$name.txt" "$@" \
+		>"$B/log-$name.host" 2>&1 &
+	vm_pid[$name]=$!
+}
+
+vm_judge() {
+	local name=$1 variant=$2 log=$B/log-$1.txt out rc
+	wait "${vm_pid[$name]}" || true
+	cat "$B/log-$name.host"
 	out=$("$TOP/scripts/check-log.sh" "$log" 2>&1) && rc=0 || rc=$?
 	echo "-- $name ($variant kernel):"
 	grep -aE '^(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
@@ -87,26 +98,32 @@ vm_run() {
 	return 0
 }
 
-# upstream's test first, on a fresh system, as it is run upstream
-vm_run debug-test debug test test_memcontrol test_pagecache_stat \
+# The main run: upstream's test first, on a fresh system, as upstream runs
+# it.  While it runs, the checks that need no VM and the smaller boots
+# (1 GiB, one at a time) go on beside it.
+vm_start debug-test debug test test_memcontrol test_pagecache_stat \
 	test_pagecache_dups.sh
 
 out=$("$TOP/scripts/static-check.sh" debug 2>&1) && rc=0 || rc=$?
 echo "$out"
 result "W=1 and sparse on the new files" $rc "$(grep -m1 '^FAILED' <<<"$out")"
 
-vm_run debug-nomemcg-boot debug test test_pagecache_stat -- cgroup_disable=memory
+export PCS_VM_MEM=1G
+vm_start debug-nomemcg-boot debug test test_pagecache_stat -- cgroup_disable=memory
+vm_judge debug-nomemcg-boot debug
 
 if "$TOP/scripts/build-kernel.sh" nomemcg; then
 	result "CONFIG_MEMCG=n kernel builds" 0
-	vm_run nomemcg-test nomemcg test test_pagecache_stat
+	vm_start nomemcg-test nomemcg test test_pagecache_stat
+	vm_judge nomemcg-test nomemcg
 else
 	result "CONFIG_MEMCG=n kernel builds" 1 "see the message above"
 fi
 
 if "$TOP/scripts/build-kernel.sh" featureoff; then
 	result "CONFIG_PAGECACHE_STAT=n kernel builds" 0
-	vm_run featureoff-test featureoff test check_feature_off
+	vm_start featureoff-test featureoff test check_feature_off
+	vm_judge featureoff-test featureoff
 else
 	result "CONFIG_PAGECACHE_STAT=n kernel builds" 1 "see the message above"
 fi
@@ -121,4 +138,7 @@ else
 		result "harness self-test: a provoked WARNING fails the run" 0 ||
 		result "harness self-test: a provoked WARNING fails the run" 1 "$out"
 fi
+unset PCS_VM_MEM
+
+vm_judge debug-test debug
 finish

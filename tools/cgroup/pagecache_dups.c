@@ -150,19 +150,16 @@ static int errno_code(int err)
 }
 
 /*
- * Read all of @path into a NUL-terminated buffer. Returns NULL with errno
- * set when it cannot be opened or read.
+ * Read all of @fd into a NUL-terminated buffer and close it. Returns NULL
+ * with errno set when it cannot be read.
  */
-static char *slurp(const char *path, size_t *len)
+static char *slurp_fd(int fd, size_t *len)
 {
 	size_t size = 65536, n = 0;
-	char *buf;
 	ssize_t r;
-	int fd, err;
+	char *buf;
+	int err;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	buf = xrealloc(NULL, size, 1);
 	for (;;) {
 		if (n + 1 >= size) {
@@ -187,6 +184,13 @@ static char *slurp(const char *path, size_t *len)
 	buf[n] = '\0';
 	*len = n;
 	return buf;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? NULL : slurp_fd(fd, len);
 }
 
 static bool parse_hex(const char **p, unsigned long long *v, int min, int max)
@@ -903,7 +907,7 @@ static void parse_oci_state(struct container *ctr)
 	char *buf;
 	FILE *f;
 
-	buf = slurp("/dev/stdin", &len);
+	buf = slurp_fd(STDIN_FILENO, &len);
 	if (!buf)
 		fail(EXIT_OTHER, "oci-hook: cannot read the state from stdin: %s",
 		     strerror(errno));

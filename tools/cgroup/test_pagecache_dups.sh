@@ -307,6 +307,7 @@ t_oci_hook() {
 	"$T" --oci-hook --root "$R" -o "$W/%i.json" <"$W/state" >"$W/out" 2>"$W/err"
 	rc=$?
 	kill $pid
+	wait $pid 2>/dev/null
 	want_rc 0 || return 1
 	[ -s "$W/ctr-1.json" ] || { why="no $W/ctr-1.json"; return 1; }
 	ls "$W" | grep -q 'json.tmp' && { why="temporary file left"; return 1; }
@@ -363,7 +364,12 @@ kernel_ok() {
 	return 0
 }
 
-devof() { printf '%02x:%02x' 0x"$(stat -c %t "$1")" 0x"$(stat -c %T "$1")"; }
+# devof FILE: the device FILE is on, as the kernel prints it (glibc's
+# encoding of st_dev, decoded).
+devof() {
+	d=$(stat -c %d "$1")
+	printf '%02x:%02x' $(((d >> 8) & 0xfff)) $(((d & 0xff) | ((d >> 12) & 0xfff00)))
+}
 
 # in_cg CGROUP CMD...: run CMD in CGROUP (a child shell joins it).
 in_cg() {
