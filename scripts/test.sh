@@ -41,7 +41,7 @@ finish() {
 "$TOP/scripts/deps.sh"
 if ! out=$("$TOP/scripts/tree.sh" 2>&1); then
 	echo "$out"
-	result "patches apply cleanly" 1 "$(tail -n 1 <<<"$out")"
+	result "patches apply cleanly" 1 "$(grep -m1 '^FAILED' <<<"$out" | sed 's/^FAILED: //')"
 	finish
 fi
 echo "$out"

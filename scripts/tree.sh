@@ -63,10 +63,10 @@ for p in $listed; do
 	done
 	if ! out=$(cd "$STAGE" && patch -p1 -F0 -N --no-backup-if-mismatch \
 			-r - <"$TOP/$p" 2>&1); then
-		die "patch $p does not apply: $out"
+		die "patch $p does not apply: $(tr '\n' ' ' <<<"$out")"
 	fi
 	if grep -Eq 'offset|fuzz' <<<"$out"; then
-		die "patch $p does not apply cleanly (needs offset or fuzz): $out"
+		die "patch $p does not apply cleanly (needs offset or fuzz): $(tr '\n' ' ' <<<"$out")"
 	fi
 done
 
