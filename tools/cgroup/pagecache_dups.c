@@ -91,7 +91,6 @@ struct rec {
 struct src {
 	char *name;			/* "/a/b" relative to the cgroup root */
 	int parent;			/* nearest memory cgroup above, or -1 */
-	int nr_children;
 	size_t first, nr;		/* its records in recs[] */
 	unsigned long long own_pages;
 	double waste;			/* its part of the saveable bytes */
@@ -225,6 +224,18 @@ static bool parse_dec(const char **p, unsigned long long *v)
 	return n > 0 && !(n > 1 && *start == '0');
 }
 
+/* The kernel's order of records: by device (major, then minor), then inode. */
+static int cmp_dev_ino(const struct rec *a, const struct rec *b)
+{
+	if (a->major != b->major)
+		return a->major < b->major ? -1 : 1;
+	if (a->minor != b->minor)
+		return a->minor < b->minor ? -1 : 1;
+	if (a->ino != b->ino)
+		return a->ino < b->ino ? -1 : 1;
+	return 0;
+}
+
 /*
  * Parse the records of one file into recs[] for source @src. Every line must
  * be "<hex>:<hex> <dec> <dec> <16 hex>\n" with nr_pages > 0, sorted strictly
@@ -233,7 +244,7 @@ static bool parse_dec(const char **p, unsigned long long *v)
 static void parse_records(const char *file, const char *buf, size_t len,
 			  int src)
 {
-	unsigned long long maj, min, prev_dev = 0, prev_ino = 0;
+	unsigned long long maj, min;
 	const char *p = buf, *end = buf + len;
 	unsigned long lineno = 0;
 	struct rec r;
@@ -260,13 +271,10 @@ static void parse_records(const char *file, const char *buf, size_t len,
 		r.minor = min;
 		r.src = src;
 		if (nr_recs > srcs[src].first &&
-		    ((maj << 20 | min) < prev_dev ||
-		     ((maj << 20 | min) == prev_dev && r.ino <= prev_ino)))
+		    cmp_dev_ino(&recs[nr_recs - 1], &r) >= 0)
 			fail(EXIT_MALFORMED,
 			     "%s:%lu: malformed: records not sorted by device and inode",
 			     file, lineno);
-		prev_dev = maj << 20 | min;
-		prev_ino = r.ino;
 		if (nr_recs == cap_recs) {
 			cap_recs = cap_recs ? 2 * cap_recs : 1024;
 			recs = xrealloc(recs, cap_recs, sizeof(*recs));
@@ -288,8 +296,6 @@ static int add_src(const char *name, int parent)
 	memset(s, 0, sizeof(*s));
 	s->name = xstrdup(name);
 	s->parent = parent;
-	if (parent >= 0)
-		srcs[parent].nr_children++;
 	return nr_srcs++;
 }
 
@@ -345,8 +351,6 @@ static void scan_cgroup(const char *root, const char *name, int parent,
 		src = add_src(*name ? name : "/", parent);
 		if (!read_src(file, src, !is_root)) {
 			note_vanished(srcs[src].name);
-			if (parent >= 0)
-				srcs[parent].nr_children--;
 			nr_srcs--;
 			free(srcs[nr_srcs].name);
 			return;
@@ -369,17 +373,6 @@ static void scan_cgroup(const char *root, const char *name, int parent,
 		scan_cgroup(root, child, src, false);
 	}
 	closedir(d);
-}
-
-static int cmp_dev_ino(const struct rec *a, const struct rec *b)
-{
-	if (a->major != b->major)
-		return a->major < b->major ? -1 : 1;
-	if (a->minor != b->minor)
-		return a->minor < b->minor ? -1 : 1;
-	if (a->ino != b->ino)
-		return a->ino < b->ino ? -1 : 1;
-	return 0;
 }
 
 /* The record of @key's inode in source @s, if any (records are sorted). */
@@ -408,20 +401,23 @@ static struct rec *find_rec(int s, const struct rec *key)
  */
 static void attribute(void)
 {
-	int s, c;
+	int *kids = xrealloc(NULL, nr_srcs, sizeof(*kids));
+	int s, c, nr_kids;
 	size_t i;
 
 	for (s = 0; s < nr_srcs; s++) {
+		/* A child comes after its parent (depth-first order). */
+		nr_kids = 0;
+		for (c = s + 1; c < nr_srcs; c++)
+			if (srcs[c].parent == s)
+				kids[nr_kids++] = c;
 		for (i = srcs[s].first; i < srcs[s].first + srcs[s].nr; i++) {
 			unsigned long long in_children = 0;
 			struct rec *r = &recs[i];
 
-			for (c = 0; srcs[s].nr_children && c < nr_srcs; c++) {
-				struct rec *cr;
+			for (c = 0; c < nr_kids; c++) {
+				struct rec *cr = find_rec(kids[c], r);
 
-				if (srcs[c].parent != s)
-					continue;
-				cr = find_rec(c, r);
 				if (cr)
 					in_children += cr->nr_pages;
 			}
@@ -433,6 +429,7 @@ static void attribute(void)
 			}
 		}
 	}
+	free(kids);
 }
 
 /* Grouping by content. */
@@ -521,11 +518,11 @@ static void walk_device(long limit)
 /* Resolve the paths of the records in duplicate groups, a device at a time. */
 static void resolve_paths(long limit)
 {
-	struct rec *r, *first = NULL;
+	struct rec *r, *first;
 	size_t i, j, k;
 
 	walk.want = xrealloc(NULL, nr_order, sizeof(*walk.want));
-	do {
+	for (;;) {
 		first = NULL;
 		walk.nr_want = 0;
 		for (i = 0; i < nr_groups; i++) {
@@ -549,7 +546,7 @@ static void resolve_paths(long limit)
 		for (j = 0; j < walk.nr_want; j++)
 			if (!walk.want[j]->path)
 				walk.want[j]->path = "";
-	} while (first);
+	}
 	free(walk.want);
 }
 
@@ -675,20 +672,24 @@ static struct totals totals(void)
 	return t;
 }
 
+static int cmp_waste(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	if (srcs[x].waste != srcs[y].waste)
+		return srcs[x].waste > srcs[y].waste ? -1 : 1;
+	return x - y;
+}
+
 /* Sources in order of their part of the waste, largest first. */
 static int *waste_order(void)
 {
 	int *o = xrealloc(NULL, nr_srcs, sizeof(*o));
-	int i, j, t;
+	int i;
 
 	for (i = 0; i < nr_srcs; i++)
 		o[i] = i;
-	for (i = 1; i < nr_srcs; i++)
-		for (j = i; j > 0 && srcs[o[j]].waste > srcs[o[j - 1]].waste; j--) {
-			t = o[j];
-			o[j] = o[j - 1];
-			o[j - 1] = t;
-		}
+	qsort(o, nr_srcs, sizeof(*o), cmp_waste);
 	return o;
 }
 
