@@ -1,0 +1,496 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hashbench: what the candidate per-page hashes of memory.pagecache_stat
+ * cost on this CPU, natively, built from the kernel's own sources (see
+ * scripts/hashbench.sh, which builds and runs it).
+ *
+ *   hashbench [-c CPU] [-m MIB] [-r RUNS] [-n PAGES] [-f TEXT]
+ *	Pins itself to CPU (default: the last one it may run on), fills MIB
+ *	MiB (default 64) with random pages and measures every candidate on
+ *	4096-byte pages, two ways: streaming, each page of the set once, in
+ *	a random order (as a walk of the page cache meets pages), and L1-hot,
+ *	one page PAGES times (default 4096).  RUNS rounds (default 7), each
+ *	measuring every candidate once, in turn, after one round to warm up;
+ *	the table gives medians, and the range of the streaming ns per page.
+ *	With -f, only candidates whose name holds TEXT.  Prints a markdown
+ *	table; cycles per byte come from perf_event_open(2), where the CPU
+ *	counts cycles for us (not in most VMs).
+ *
+ *   hashbench --selftest
+ *	Checks the kernel code as built here against the kernel's own test
+ *	vectors (lib/siphash_kunit.c, crypto/testmgr.h's NHPoly1305 vectors
+ *	with each NH code, lib/crypto/blake2s-selftest.c with each BLAKE2s
+ *	code) and pcs_hash's known answer; exits 1 if any fails.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/perf_event.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hashbench.h"
+#include "pcs_hash.h"
+
+#define PAGE	PCS_HASH_PAGE_SIZE
+
+static struct pcs_hash_key *key_generic, *key_sse2, *key_avx2;
+static unsigned char bounce[PAGE] __attribute__((aligned(64)));
+
+static void die(const char *what)
+{
+	fprintf(stderr, "hashbench: %s%s%s\n", what, errno ? ": " : "",
+		errno ? strerror(errno) : "");
+	exit(2);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The candidates that pcs_hash.c provides, and the copies */
+
+static uint64_t nhpoly1305_with(const struct pcs_hash_key *k, const void *page)
+{
+	unsigned char d[PCS_HASH_DIGEST_SIZE];
+	uint64_t lo, hi;
+
+	pcs_hash_nhpoly1305(k, page, PAGE, d);
+	memcpy(&lo, d, 8);
+	memcpy(&hi, d + 8, 8);
+	return lo ^ hi;
+}
+
+static uint64_t nhpoly1305_generic(const void *page, uint64_t index)
+{
+	(void)index;
+	return nhpoly1305_with(key_generic, page);
+}
+
+static uint64_t nhpoly1305_sse2(const void *page, uint64_t index)
+{
+	(void)index;
+	return nhpoly1305_with(key_sse2, page);
+}
+
+static uint64_t nhpoly1305_avx2(const void *page, uint64_t index)
+{
+	(void)index;
+	return nhpoly1305_with(key_avx2, page);
+}
+
+static uint64_t chosen_generic(const void *page, uint64_t index)
+{
+	return pcs_hash_page(key_generic, index, page);
+}
+
+static uint64_t chosen_sse2(const void *page, uint64_t index)
+{
+	return pcs_hash_page(key_sse2, index, page);
+}
+
+static uint64_t chosen_avx2(const void *page, uint64_t index)
+{
+	return pcs_hash_page(key_avx2, index, page);
+}
+
+/* What copy_mc_to_kernel() does on CPUs with ERMS: rep movsb */
+static void copy_movsb(void *dst, const void *src, size_t n)
+{
+	__asm__ __volatile__("rep movsb"
+			     : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+}
+
+static uint64_t copy_memcpy(const void *page, uint64_t index)
+{
+	memcpy(bounce, page, PAGE);
+	return bounce[index % PAGE];
+}
+
+static uint64_t copy_rep_movsb(const void *page, uint64_t index)
+{
+	copy_movsb(bounce, page, PAGE);
+	return bounce[index % PAGE];
+}
+
+static uint64_t copy_then_chosen_avx2(const void *page, uint64_t index)
+{
+	copy_movsb(bounce, page, PAGE);
+	return pcs_hash_page(key_avx2, index, bounce);
+}
+
+static int have_avx2(void)
+{
+	return __builtin_cpu_supports("avx2");
+}
+
+static int have_ssse3(void)
+{
+	return __builtin_cpu_supports("ssse3");
+}
+
+static int have_avx512vl(void)
+{
+	return have_avx2() && __builtin_cpu_supports("avx512f") &&
+	       __builtin_cpu_supports("avx512vl");
+}
+
+struct candidate {
+	const char *name;
+	const char *source;
+	int (*usable)(void);
+	uint64_t (*fn)(const void *page, uint64_t index);
+};
+
+static const struct candidate candidates[] = {
+	{ "xxh64 (v1's page digest)", "lib/xxhash.c", NULL, hbk_xxh64 },
+	{ "v1 value: siphash_2u64(index, xxh64)", "lib/siphash.c, lib/xxhash.c",
+	  NULL, hbk_v1_value },
+	{ "SipHash-2-4 of the page", "lib/siphash.c", NULL, hbk_siphash },
+	{ "NH, generic C", "crypto/nhpoly1305.c", NULL, hbk_nh_generic },
+	{ "NH, SSE2", "arch/x86/crypto/nh-sse2-x86_64.S", NULL, hbk_nh_sse2 },
+	{ "NH, AVX2", "arch/x86/crypto/nh-avx2-x86_64.S", have_avx2,
+	  hbk_nh_avx2 },
+	{ "Poly1305 of the page (no NH)", "lib/crypto/poly1305-donna64.c",
+	  NULL, hbk_poly1305 },
+	{ "NHPoly1305, NH generic", "crypto/nhpoly1305.c", NULL,
+	  nhpoly1305_generic },
+	{ "NHPoly1305, NH SSE2", "+ nh-sse2-x86_64.S", NULL, nhpoly1305_sse2 },
+	{ "NHPoly1305, NH AVX2", "+ nh-avx2-x86_64.S", have_avx2,
+	  nhpoly1305_avx2 },
+	{ "BLAKE2s-256 keyed, generic C", "lib/crypto/blake2s{,-generic}.c",
+	  NULL, hbk_blake2s_generic },
+	{ "BLAKE2s-256 keyed, SSSE3", "arch/x86/crypto/blake2s-core.S",
+	  have_ssse3, hbk_blake2s_ssse3 },
+	{ "BLAKE2s-256 keyed, AVX-512", "arch/x86/crypto/blake2s-core.S",
+	  have_avx512vl, hbk_blake2s_avx512 },
+	{ "**chosen**: siphash_3u64(index, NHPoly1305), NH AVX2",
+	  "scripts/bench/pcs_hash.c", have_avx2, chosen_avx2 },
+	{ "chosen, NH SSE2", "scripts/bench/pcs_hash.c", NULL, chosen_sse2 },
+	{ "chosen, NH generic", "scripts/bench/pcs_hash.c", NULL,
+	  chosen_generic },
+	{ "copy 4 KiB, memcpy (glibc)", "", NULL, copy_memcpy },
+	{ "copy 4 KiB, rep movsb", "", NULL, copy_rep_movsb },
+	{ "rep movsb copy + chosen (AVX2)", "bounce buffer, then hash",
+	  have_avx2, copy_then_chosen_avx2 },
+};
+
+#define NR_CANDIDATES	(sizeof(candidates) / sizeof(candidates[0]))
+
+/* Per candidate and run; skip: filtered out or not on this CPU */
+static struct result {
+	int skip;
+	double *stream_ns, *hot_ns, *stream_cyc;
+} results[NR_CANDIDATES];
+
+static int perf_fd = -1;
+static char perf_why[128];
+
+static void perf_open(void)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_HARDWARE;
+	attr.config = PERF_COUNT_HW_CPU_CYCLES;
+	attr.disabled = 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	perf_fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (perf_fd < 0)
+		snprintf(perf_why, sizeof(perf_why),
+			 "not counted, perf_event_open(cycles) fails: %s",
+			 strerror(errno));
+}
+
+static void perf_start(void)
+{
+	if (perf_fd >= 0) {
+		ioctl(perf_fd, PERF_EVENT_IOC_RESET, 0);
+		ioctl(perf_fd, PERF_EVENT_IOC_ENABLE, 0);
+	}
+}
+
+static double perf_stop(void)
+{
+	uint64_t count;
+
+	if (perf_fd < 0)
+		return -1;
+	ioctl(perf_fd, PERF_EVENT_IOC_DISABLE, 0);
+	if (read(perf_fd, &count, sizeof(count)) != sizeof(count))
+		return -1;
+	return count;
+}
+
+static volatile uint64_t sink;
+
+/* ns per page over the whole set, in ORDER; cycles per page to *cyc */
+static double run_stream(const struct candidate *c, const unsigned char *set,
+			 const uint32_t *order, size_t nr, double *cyc)
+{
+	uint64_t s = 0, t0, t1;
+	size_t i;
+
+	perf_start();
+	t0 = now_ns();
+	for (i = 0; i < nr; i++)
+		s += c->fn(set + (size_t)order[i] * PAGE, order[i]);
+	t1 = now_ns();
+	*cyc = perf_stop();
+	if (*cyc >= 0)
+		*cyc /= nr;
+	sink += s;
+	return (double)(t1 - t0) / nr;
+}
+
+/* ns per page, one page NR times */
+static double run_hot(const struct candidate *c, const unsigned char *page,
+		      size_t nr)
+{
+	uint64_t s = 0, t0, t1;
+	size_t i;
+
+	s += c->fn(page, 0);
+	t0 = now_ns();
+	for (i = 0; i < nr; i++)
+		s += c->fn(page, i);
+	t1 = now_ns();
+	sink += s;
+	return (double)(t1 - t0) / nr;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static const char *loadavg(void)
+{
+	static char buf[64];
+	FILE *f = fopen("/proc/loadavg", "r");
+
+	buf[0] = '\0';
+	if (f) {
+		if (fscanf(f, "%63s", buf) != 1)
+			buf[0] = '\0';
+		fclose(f);
+	}
+	return buf[0] ? buf : "?";
+}
+
+static int pin(int cpu)
+{
+	cpu_set_t set;
+	int i;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		die("sched_getaffinity");
+	if (cpu < 0)
+		for (i = 0; i < CPU_SETSIZE; i++)
+			if (CPU_ISSET(i, &set))
+				cpu = i;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity");
+	return cpu;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: hashbench [-c CPU] [-m MIB] [-r RUNS] [-n PAGES] [-f TEXT]\n"
+			"       hashbench --selftest\n");
+	exit(1);
+}
+
+static long arg(const char *s, long lo, long hi)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		usage();
+	return v;
+}
+
+static void make_keys(uint64_t seed)
+{
+	unsigned char key[PCS_HASH_KEY_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = splitmix64(&seed) >> 56;
+	key_generic = pcs_hash_key_new(key, PCS_HASH_NH_GENERIC);
+	key_sse2 = pcs_hash_key_new(key, PCS_HASH_NH_SSE2);
+	key_avx2 = pcs_hash_key_new(key, PCS_HASH_NH_AVX2);
+	if (!key_generic || !key_sse2)
+		die("pcs_hash_key_new");
+	hbk_setup(seed);
+}
+
+int main(int argc, char **argv)
+{
+	long mib = 64, runs = 7, hot = 4096, cpu = -1;
+	const char *filter = NULL, *load0;
+	unsigned char *set;
+	uint32_t *order;
+	uint64_t seed = 0x6861736862656e63ULL;
+	size_t nr, i, j;
+	int r, opt;
+
+	__builtin_cpu_init();
+	if (argc == 2 && !strcmp(argv[1], "--selftest")) {
+		int failures = hbk_selftest();
+
+		printf("selftest: %s\n", failures ? "FAILED" : "all passed");
+		return failures ? 1 : 0;
+	}
+	while ((opt = getopt(argc, argv, "c:m:r:n:f:")) != -1) {
+		switch (opt) {
+		case 'c':
+			cpu = arg(optarg, 0, CPU_SETSIZE - 1);
+			break;
+		case 'm':
+			mib = arg(optarg, 1, 1 << 16);
+			break;
+		case 'r':
+			runs = arg(optarg, 1, 1000);
+			break;
+		case 'n':
+			hot = arg(optarg, 1, 1 << 30);
+			break;
+		case 'f':
+			filter = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	cpu = pin(cpu);
+	load0 = strdup(loadavg());
+	make_keys(seed);
+	perf_open();
+
+	nr = ((size_t)mib << 20) / PAGE;
+	set = aligned_alloc(PAGE, nr * PAGE);
+	order = malloc(nr * sizeof(*order));
+	if (!set || !order)
+		die("out of memory");
+	for (i = 0; i < nr * PAGE / 8; i++) {
+		uint64_t v = splitmix64(&seed);
+
+		memcpy(set + i * 8, &v, 8);
+	}
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	for (i = nr - 1; i > 0; i--) {		/* Fisher-Yates */
+		uint32_t t;
+
+		j = splitmix64(&seed) % (i + 1);
+		t = order[i];
+		order[i] = order[j];
+		order[j] = t;
+	}
+
+	for (i = 0; i < NR_CANDIDATES; i++) {
+		const struct candidate *c = &candidates[i];
+		struct result *res = &results[i];
+
+		if ((c->usable && !c->usable()) ||
+		    (filter && !strstr(c->name, filter))) {
+			res->skip = 1;
+			continue;
+		}
+		res->stream_ns = calloc(runs, sizeof(double));
+		res->hot_ns = calloc(runs, sizeof(double));
+		res->stream_cyc = calloc(runs, sizeof(double));
+		if (!res->stream_ns || !res->hot_ns || !res->stream_cyc)
+			die("out of memory");
+	}
+
+	/* round -1 warms up; then each round measures every candidate */
+	for (r = -1; r < runs; r++) {
+		for (i = 0; i < NR_CANDIDATES; i++) {
+			const struct candidate *c = &candidates[i];
+			struct result *res = &results[i];
+			double s, h, cyc;
+
+			if (res->skip)
+				continue;
+			s = run_stream(c, set, order, nr, &cyc);
+			h = run_hot(c, set, hot);
+			if (r < 0)
+				continue;
+			res->stream_ns[r] = s;
+			res->hot_ns[r] = h;
+			res->stream_cyc[r] = cyc;
+		}
+	}
+
+	printf("Pinned to CPU %ld; streaming: %ld MiB of random pages (%zu), each once per run in a random order; "
+	       "L1-hot: one page %ld times; median of %ld runs, interleaved (ns/page streaming: median (min-max)); "
+	       "GB = 10^9 bytes; load average %s at the start, %s at the end; cycles: %s.\n\n",
+	       cpu, mib, nr, hot, runs, load0, loadavg(),
+	       perf_fd >= 0 ? "perf_event_open, user mode, streaming" :
+			      perf_why);
+	printf("| function | kernel source | GB/s streaming | GB/s L1-hot | ns/page streaming | ns/page L1-hot | cycles/B streaming |\n");
+	printf("|---|---|---|---|---|---|---|\n");
+	for (i = 0; i < NR_CANDIDATES; i++) {
+		const struct candidate *c = &candidates[i];
+		struct result *res = &results[i];
+		double s, h, lo, hi, cyc;
+
+		if (res->skip) {
+			if (!filter || strstr(c->name, filter))
+				printf("| %s | %s | not on this CPU | | | | |\n",
+				       c->name, c->source);
+			continue;
+		}
+		s = median(res->stream_ns, runs);
+		lo = res->stream_ns[0];
+		hi = res->stream_ns[runs - 1];
+		h = median(res->hot_ns, runs);
+		cyc = median(res->stream_cyc, runs);
+		printf("| %s | %s | %.2f | %.2f | %.0f (%.0f-%.0f) | %.0f | ",
+		       c->name, c->source, PAGE / s, PAGE / h, s, lo, hi, h);
+		if (cyc >= 0)
+			printf("%.2f |\n", cyc / PAGE);
+		else
+			printf("n/a |\n");
+	}
+	return sink == 42 ? 3 : 0;
+}
