@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -307,6 +308,44 @@ static const char *loadavg(void)
 	return buf[0] ? buf : "?";
 }
 
+/*
+ * What else ran on our CPU: its busy and steal time from /proc/stat, in
+ * seconds, and our own CPU time; other tasks had busy - ours.
+ */
+struct cpu_time {
+	double busy, steal, self, wall;
+};
+
+static void cpu_time(int cpu, struct cpu_time *t)
+{
+	unsigned long long user, nice, sys, idle, iowait, irq, softirq, steal;
+	long hz = sysconf(_SC_CLK_TCK);
+	char name[16], line[256];
+	struct rusage ru;
+	FILE *f;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(name, sizeof(name), "cpu%d ", cpu);
+	f = fopen("/proc/stat", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, name, strlen(name)))
+			continue;
+		if (sscanf(line + strlen(name), "%llu %llu %llu %llu %llu %llu %llu %llu",
+			   &user, &nice, &sys, &idle, &iowait, &irq, &softirq,
+			   &steal) == 8) {
+			t->busy = (double)(user + nice + sys + irq + softirq) / hz;
+			t->steal = (double)steal / hz;
+		}
+		break;
+	}
+	if (f)
+		fclose(f);
+	getrusage(RUSAGE_SELF, &ru);
+	t->self = ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+		  (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+	t->wall = now_ns() / 1e9;
+}
+
 static int pin(int cpu)
 {
 	cpu_set_t set;
@@ -363,6 +402,8 @@ int main(int argc, char **argv)
 {
 	long mib = 64, runs = 7, hot = 4096, cpu = -1;
 	const char *filter = NULL, *load0;
+	struct cpu_time t0, t1;
+	double other;
 	unsigned char *set;
 	uint32_t *order;
 	uint64_t seed = 0x6861736862656e63ULL;
@@ -443,6 +484,7 @@ int main(int argc, char **argv)
 	}
 
 	/* round -1 warms up; then each round measures every candidate */
+	cpu_time(cpu, &t0);
 	for (r = -1; r < runs; r++) {
 		for (i = 0; i < NR_CANDIDATES; i++) {
 			const struct candidate *c = &candidates[i];
@@ -461,10 +503,20 @@ int main(int argc, char **argv)
 		}
 	}
 
+	cpu_time(cpu, &t1);
+	other = (t1.busy - t0.busy) - (t1.self - t0.self);
+	if (other < 0)
+		other = 0;
+
 	printf("Pinned to CPU %ld; streaming: %ld MiB of random pages (%zu), each once per run in a random order; "
 	       "L1-hot: one page %ld times; median of %ld runs, interleaved (ns/page streaming: median (min-max)); "
-	       "GB = 10^9 bytes; load average %s at the start, %s at the end; cycles: %s.\n\n",
+	       "GB = 10^9 bytes; load average %s at the start, %s at the end; "
+	       "other tasks used %.0f%% of CPU %ld and the hypervisor stole %.0f%% during the %.0f s of measuring; "
+	       "cycles: %s.\n\n",
 	       cpu, mib, nr, hot, runs, load0, loadavg(),
+	       100 * other / (t1.wall - t0.wall),
+	       cpu, 100 * (t1.steal - t0.steal) / (t1.wall - t0.wall),
+	       t1.wall - t0.wall,
 	       perf_fd >= 0 ? "perf_event_open, user mode, streaming" :
 			      perf_why);
 	printf("| function | kernel source | GB/s streaming | GB/s L1-hot | ns/page streaming | ns/page L1-hot | cycles/B streaming |\n");
