@@ -1,114 +1,152 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-inode page cache records with in-kernel content hashes
+ * Per-file page cache records with in-kernel content hashes
  *
- * memory.pagecache_stat (and /proc/pagecache_stat) print one line per inode
- * whose page cache is charged to a memory cgroup or its descendants:
+ * memory.pagecache_stat (and /proc/pagecache_stat) print one record per
+ * in-memory page cache (struct address_space) with pages charged to a memory
+ * cgroup or its descendants:
  *
- *	<major>:<minor> <ino> <nr_pages> <hash>
+ *	<major>:<minor> ino=<ino> pages=<n> hash=<16 hex> sketch=<hex>,...
  *
- * where the hash is a keyed 64-bit hash of the set of (page index, page
- * content) of the counted pages.  Equal hashes mean the same bytes cached at
- * the same offsets, whatever inode, filesystem, cgroup, folio size or LRU
- * order they were found in: that is how duplicated page cache is found
- * across containers without page contents ever leaving the kernel.
+ * The device is the one stat(2) reports for the file (super_operations
+ * ->get_inode_dev() where a filesystem has per-subvolume devices, else the
+ * superblock's); block device page cache is the disk's dev_t with inode 0.
+ * Every page is given a value, a keyed pseudo-random function of its index
+ * and of its whole content (pcs_page_value()); a record's hash is a keyed
+ * function of the sum of its pages' values and of their number, and its
+ * sketch is the smallest PCS_SKETCH_MAX of those values.  Equal hashes mean
+ * the same bytes cached at the same offsets; two sketches share a value
+ * exactly where the two files cache the same page at the same offset, so
+ * that userspace can estimate the overlap of two copies cached differently.
+ * Page contents and unkeyed digests never leave the kernel.
  *
- * The walk
- * --------
- * Page cache is found where it is charged: on the LRU lists of the memcg's
- * lruvecs.  For the memcg and every descendant (mem_cgroup_iter(), which
- * holds a css reference on the memcg being walked, so its lruvecs stay
- * allocated even if it is removed meanwhile) and for every node with memory,
- * pcs_walk_lruvec() walks all the evictable lists of mem_cgroup_lruvec(): the
- * classic lruvec->lists[] (shmem folios are swap-backed and sit on the anon
- * lists) and the MGLRU generation lists lrugen->folios[][][].  Per-CPU LRU
- * batches are drained first so that recently added folios are on a list.
- *
- * Unevictable folios (mlocked, or of an unevictable mapping such as ramfs or
- * SHM_LOCK) are on the LRU but linked on no list: lruvec_add_folio() leaves
- * LRU_UNEVICTABLE empty and their ->lru holds the mlock count.  They are
- * found by pcs_scan_unevictable() instead, a scan of the page frames of each
- * zone in which the subtree has unevictable pages (the memcg's per-zone LRU
- * size tells), keeping the folios charged to the subtree.  Most cgroups have
- * none, and then there is no scan.
- *
- * Locking and references
+ * Finding the page cache
  * ----------------------
- * lruvec->lru_lock is taken with interrupts off, so pcs_walk_list() holds it
- * only to step over at most PCS_BATCH list entries, taking a reference on
- * each folio with folio_try_get() (a folio whose count already dropped to
- * zero is being freed and is skipped).  Nothing else happens under the lock:
- * no allocation, no hashing, no sleeping, and no folio_put() (the last put of
- * an LRU folio takes lru_lock itself).  With the lock dropped, the batch is
- * identified and hashed; each folio is used only through the reference
- * taken under the lock.  References are short-lived: a batch is put right
- * after the next lock hold, and never kept across the end of a list.
+ * Page cache is found where it is charged: on the LRU lists of the memcg's
+ * lruvecs.  For the memcg and every descendant (mem_cgroup_iter() holds a
+ * css reference on the memcg being walked, so its lruvecs stay allocated
+ * even if it is removed meanwhile) and every node with memory,
+ * pcs_walk_lruvec() walks the evictable lists of mem_cgroup_lruvec(): the
+ * classic lruvec->lists[] and the MGLRU lists lrugen->folios[][][].  shmem
+ * folios are swap-backed and sit on the anon lists, so those are walked too
+ * if the lruvec holds any shmem (pcs_lruvec_has_shmem()): a cgroup without
+ * shmem has its anonymous memory neither stepped over nor referenced.
  *
- * The walk reads the lists only: it never isolates a folio, never moves one
- * on or between lists, and never touches an accessed or referenced bit, so
- * reclaim order, memory.stat and workingset counters are unchanged.  (While
- * a reference is held, reclaim may find the folio busy, as it would find any
- * folio a read() is copying from.)
+ * Unevictable folios are on no list in 6.12 (lruvec_add_folio() leaves
+ * LRU_UNEVICTABLE empty and ->lru holds the mlock count), and no index finds
+ * them per memcg.  pcs_walk_locked() finds those that the subtree's own
+ * processes lock or map: for each process (css_task_iter of each memcg of
+ * the subtree, or every process when memcg is off), each VMA that is
+ * VM_LOCKED or maps an unevictable mapping (ramfs, SHM_LOCK, noswap tmpfs),
+ * looked up through filemap_get_folios() over the VMA's file range, keeping
+ * the unevictable folios charged to the subtree.  Its cost grows with the
+ * number of VMAs and the size of the locked ranges of those processes, never
+ * with the size of the host.  Not listed: unevictable page cache that no
+ * process of the subtree maps (an unmapped ramfs or noswap tmpfs file, a
+ * SHM_LOCKed segment nobody attaches, page cache locked only by processes
+ * outside the subtree), and hugetlbfs, which is never on the LRU.
  *
- * Resuming after the lock was dropped
- * -----------------------------------
- * After relocking, the walk continues from the last folio of the batch that
- * is still on an LRU list of this lruvec: under lru_lock, PG_lru set,
- * PG_unevictable clear and folio_matches_lruvec() mean the folio is linked on
- * one of this lruvec's evictable lists (PG_lru is set only once the folio is
- * added, under the lock, and is cleared before or as it is deleted; both
- * flags change only under the lock while PG_lru is set), so its ->lru.next is
- * either another folio on this lruvec or a list head.  All list heads of a lruvec are embedded in
- * struct lruvec, so pcs_lruvec_head() recognises them by address.  If the
- * folio moved to another list of the lruvec (activation, MGLRU aging, a
- * switch of /sys/kernel/mm/lru_gen/enabled), the walk follows that list to
- * its head; reaching a head other than its own, or finding no folio of the
- * batch still on the lruvec, it restarts its list from the head.  Restarts
- * are limited to PCS_MAX_RESTARTS per list, so the work of a read is bounded
- * by (PCS_MAX_RESTARTS + 1) passes over each list whatever the LRU churn;
- * a list that still cannot be finished is left there, and pages that moved
- * during the read may be missed, as in any snapshot of a changing system.
+ * Walking a list: lru_lock, references and the place in the list
+ * ---------------------------------------------------------------
+ * lruvec->lru_lock is taken with interrupts off.  pcs_walk_list() holds it
+ * only to step over list entries: at most PCS_SCAN_MAX, or 2 * PCS_SCAN_MAX
+ * while looking for a page cache folio to end on, and at most PCS_BATCH
+ * folios referenced.  Under the lock it reads each entry's ->mapping and
+ * takes a reference (folio_try_get(), which fails on a folio being freed)
+ * only on folios that may be page cache: not anonymous, KSM or movable
+ * (PAGE_MAPPING_FLAGS) and not truncated (NULL).  Nothing else happens
+ * under the lock: no allocation, no hashing, no sleep, and no folio_put()
+ * (the last put of an LRU folio takes lru_lock itself).  The walk never
+ * isolates a folio, never moves one, and never touches an accessed or
+ * referenced bit.
  *
- * No page is counted twice: the snapshot is a set of extents keyed by (dev,
- * ino, first page index), and a page already covered by an extent is skipped
- * (pcs_count_folio()), however often the walk meets its folio.  A switch of
- * MGLRU moves folios between the two sets of lists with the lock dropped;
- * pcs_walk_lruvec() walks a lruvec again when it saw one in progress.
+ * To continue after the lock was dropped, the walk needs a folio it holds a
+ * reference on: the lock hold ends on a referenced entry whenever one comes
+ * within 2 * PCS_SCAN_MAX entries; only if none does, as in long runs of
+ * anonymous memory on the anon lists, is a reference taken on the last
+ * entry stepped, whatever it is.  That is the only reference the walk ever
+ * takes on anonymous memory: at most one folio per 2 * PCS_SCAN_MAX entries,
+ * held until the next lock hold ends.  References of a batch are put after
+ * the next hold, never kept longer.
  *
- * Identifying a folio without pinning its inode
- * ---------------------------------------------
- * Neither inodes nor superblocks are pinned: a reference on either, held
- * across a long walk, would block umount or cause "Busy inodes after
- * unmount".  pcs_identify() instead reads folio->mapping, mapping->host and
- * the host's i_ino and i_sb->s_dev inside one RCU read-side critical section,
- * and checks folio->mapping again at the end.  This is safe because:
- *  - we hold a folio reference, so the folio itself is not freed;
- *  - a page cache folio is removed from its mapping (->mapping cleared)
- *    before its inode can be evicted, and inodes are freed only after an RCU
- *    grace period (RCU path walk depends on it), as are superblocks
- *    (destroy_super_rcu()), which outlive their inodes.  So if ->mapping was
- *    non-NULL inside our critical section, the inode and its superblock were
- *    live at that time and their memory stays valid until rcu_read_unlock();
- *  - anonymous, KSM and movable folios are recognised by the low bits of
- *    ->mapping and skipped, as is a folio whose ->mapping changed meanwhile.
- * The page contents are read after rcu_read_unlock() through kmap_local,
- * holding only the folio reference, and are a snapshot of that moment;
- * ->mapping and ->index are checked once more after hashing, and a folio
- * truncated meanwhile is not counted.  Contents are not read for folios
- * that are not uptodate, that may hold hardware-poisoned pages, or whose
- * mapping must not be read from the kernel's direct map (secretmem,
- * inaccessible guest memory): those pages add their index only.
+ * After relocking, the walk goes on after the last referenced folio of the
+ * batch that is still on an evictable list of this lruvec: under lru_lock,
+ * PG_lru set, PG_unevictable clear and folio_matches_lruvec() mean it is
+ * linked on one of this lruvec's evictable lists (PG_lru is set only after
+ * the folio was added, under the lock, and cleared before it is deleted, so
+ * while we hold the lock a set PG_lru cannot go with an unlinked folio), and
+ * then its ->lru.next is another folio of the lruvec or one of its list
+ * heads.  Our reference keeps the folio itself (and so that argument) from
+ * being freed and reused.  All list heads of a lruvec are embedded in
+ * struct lruvec, so pcs_lruvec_head() recognises them by address.  A folio
+ * that moved to another list (activation, MGLRU aging, a switch of
+ * lru_gen/enabled) leads to that list's head; the walk then restarts its own
+ * list from the head, as it does when no folio of the batch is left.
  *
- * Memory
- * ------
- * All memory a read needs is charged to the reader (__GFP_ACCOUNT): the
- * per-open state and one pcs_extent (56 bytes on 64-bit) per run of
- * consecutive cached pages of an inode, so at most one per record plus one
- * per page walked.  The read ends with -ENOMEM if an allocation fails, with
- * -EINTR on a fatal signal; in both cases the batch references are put and
- * the partial snapshot is freed.
+ * Bounded work.  Every step counts, restarts and the entries walked again
+ * after them included, against a budget of 3 * (the list's size in pages
+ * when its walk starts) + 4 * PCS_SCAN_MAX; entries are at most pages.  So
+ * a read costs at most about three passes over each list whatever the LRU
+ * churn, and a list is cut short only when more than two of its lengths were
+ * spent on restarts: heavy churn, as when reclaim isolates the very folios
+ * the walk stands on again and again.  What a read may then miss is the part
+ * of that list not reached, and folios that moved into a part already
+ * walked; it never counts a page twice (below).  Folios still in the per-CPU
+ * LRU batches (a few per CPU, just added) are on no list and are not seen:
+ * the walk does not call lru_add_drain_all(), which would queue work on
+ * every CPU at every read.
+ *
+ * Each batch ends with a check: a fatal signal ends the read with -EINTR,
+ * and a cgroup being removed with -ENODEV (kill_css() sets CSS_DYING before
+ * css_clear_dir() drains the active reference that kernfs holds on the file
+ * while we walk, under cgroup_mutex), so no cgroup operation waits for more
+ * than one batch.  Large folios are hashed PCS_HASH_CHUNK pages at a time
+ * with the same check and cond_resched() in between.
+ *
+ * Identifying a folio
+ * -------------------
+ * pcs_identify() holds only the folio reference and takes the folio lock
+ * with folio_trylock(), as mm/page_idle.c and DAMON do: a locked folio whose
+ * ->mapping is set is page cache whose inode cannot be evicted, because
+ * truncate_inode_pages_final() locks every folio before it removes it from
+ * the mapping.  So ->mapping, ->host, the inode number, the superblock and
+ * ->get_inode_dev() (which may look at filesystem-private data of the
+ * inode) are used on a live inode; nothing pins the inode or the superblock
+ * beyond that moment, so umount and eviction go on as usual.  A folio locked
+ * by someone else (I/O in flight, truncation, migration) is tried again once
+ * at the end of its batch and else not counted.  The lock is dropped before
+ * the contents are hashed.
+ *
+ * Contents are read after the lock is dropped, through kmap_local and, where
+ * the architecture can recover from a machine check on a read
+ * (ARCH_HAS_COPY_MC), through copy_mc_to_kernel() into a bounce buffer, so
+ * that a page poisoned under us fails its own copy instead of taking the
+ * machine down.  They are a snapshot of that moment; ->mapping and ->index
+ * are checked again afterwards and pages of a folio truncated meanwhile are
+ * not counted.  A page that is not uptodate, may be hardware-poisoned, or
+ * belongs to a mapping whose contents the kernel must not read (secretmem,
+ * inaccessible guest memory) is counted with a value salted with its
+ * mapping, which no page of another record can have.
+ *
+ * No page is counted twice: a record keeps the runs of page indices it has
+ * counted, however often the walk meets a folio.  Records are keyed by the
+ * address_space (and device and inode number), so two page caches are never
+ * merged, whatever their inode numbers.
+ *
+ * Snapshots and memory
+ * --------------------
+ * The snapshot is taken at the first read of an open file, and every read,
+ * pread and lseek of that open file is served from it; reopen for a new
+ * one.  A read that fails (-ENOMEM, -EINTR, -ENODEV) frees what it had and
+ * a later read tries again.  All memory a snapshot needs is charged to the
+ * reader with __GFP_RETRY_MAYFAIL | __GFP_NOWARN, so that an allocation over
+ * the reader's memory.max fails with -ENOMEM instead of invoking the OOM
+ * killer: a record, the runs of partly cached files, 8 bytes per page up to
+ * PCS_SKETCH_MAX per record, and one pointer per record to sort them.
  */
 
+#include <crypto/hash.h>
+#include <crypto/nhpoly1305.h>
 #include <linux/cgroup.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
@@ -120,108 +158,242 @@
 #include <linux/nodemask.h>
 #include <linux/pagecache_stat.h>
 #include <linux/pagemap.h>
+#include <linux/pagevec.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/random.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/secretmem.h>
 #include <linux/seq_file.h>
 #include <linux/siphash.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/swap.h>
-#include <linux/xxhash.h>
+#include <linux/uaccess.h>
+#include <linux/unaligned.h>
 
-/* List entries stepped over, and folios referenced, per lru_lock hold */
+/* Folios referenced per lru_lock hold */
 #define PCS_BATCH		32
-/* Restarts of one list from its head before the rest of it is given up */
-#define PCS_MAX_RESTARTS	4
+/* List entries stepped per lru_lock hold (twice that to end on a folio) */
+#define PCS_SCAN_MAX		256
+/* Pages hashed between two checks for signals and cgroup removal */
+#define PCS_HASH_CHUNK		64
 /* Walks of one lruvec when an MGLRU switch is seen in progress */
 #define PCS_MAX_PASSES		3
 
-/* Pages [start, start + nr) of inode (dev, ino) are counted */
-struct pcs_extent {
+#define PCS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
+
+/* Pages [start, end) of a record are counted */
+struct pcs_run {
 	struct rb_node node;
+	pgoff_t start, end;
+};
+
+struct pcs_record {
+	struct rb_node node;		/* in ps->records */
+	const struct address_space *mapping;	/* compared, never dereferenced */
 	unsigned long ino;
-	pgoff_t start;
-	u64 sum;		/* sum of the page values of the extent */
 	dev_t dev;
-	unsigned int nr;
+	unsigned short nr_sketch, max_sketch;
+	bool first_used;
+	unsigned long nr_pages;
+	u64 sum;			/* of the page values, mod 2^64 */
+	u64 *sketch;			/* smallest values; a max-heap when full */
+	struct rb_root runs;		/* by start, disjoint, not adjacent */
+	struct pcs_run first;		/* the first run, without an allocation */
 };
 
 struct pagecache_stat {
-	struct rb_root extents;		/* by (dev, ino, start) */
-	bool walked;			/* extents hold a snapshot */
-	struct pcs_extent *cursor;	/* first extent of record cursor_pos */
-	loff_t cursor_pos;
+	bool walked;
+	struct rb_root records;		/* by (mapping, ino, dev) */
+	struct pcs_record *last;	/* of the previous lookup */
+	struct pcs_record **sorted;	/* after the walk: by (dev, ino) */
+	unsigned long nr_records;
+	struct cgroup_subsys_state *css;	/* the walk stops if it dies */
+	void *bounce;			/* for copy_mc_to_kernel() */
+	unsigned long restarts, given_up, busy;	/* of the last walk */
 	/* folios referenced under the current and the previous lock hold */
 	struct folio **batch, **prev;
 	unsigned int nr_batch, nr_prev;
-	struct folio *folios[2][PCS_BATCH];
+	struct folio *folios[2][PCS_BATCH + 1];
+	u64 values[PCS_HASH_CHUNK];
 };
 
 /* What pcs_identify() found out about a page cache folio */
 struct pcs_id {
-	struct address_space *mapping;	/* compared only, never dereferenced */
+	const struct address_space *mapping;
 	pgoff_t index;
 	unsigned long ino;
 	dev_t dev;
-	bool readable;			/* contents may be hashed */
+	unsigned int nr;
+	bool readable;
 };
 
-static siphash_key_t pcs_key __read_mostly;
-static struct kmem_cache *pcs_extent_cache __ro_after_init;
+static struct kmem_cache *pcs_record_cache __ro_after_init;
+static struct kmem_cache *pcs_run_cache __ro_after_init;
 
 /*
- * The value a page adds to its inode's hash.  Keyed, so that nobody can
- * check a hash against one computed from guessed content; the xxh64 digest
- * only compresses the page for the keyed siphash.  A page that cannot be
- * read adds its index alone (siphash of 8 bytes, not 16: a distinct domain).
+ * Keys, chosen at random once per boot, at the first open: the NHPoly1305
+ * key of pcs_nhpoly, the key of the page values and that of the record
+ * hashes.  pcs_nhpoly is published with release semantics after all three
+ * are set.
  */
-static u64 pcs_page_value(pgoff_t index, const void *data)
-{
-	if (!data)
-		return siphash_1u64(index, &pcs_key);
-	return siphash_2u64(index, xxh64(data, PAGE_SIZE, 0), &pcs_key);
-}
+static DEFINE_MUTEX(pcs_key_mutex);
+static struct crypto_shash *pcs_nhpoly;
+static siphash_key_t pcs_page_key __read_mostly;
+static siphash_key_t pcs_rec_key __read_mostly;
 
-/* The hash printed for a record: its page values, summed, then keyed again */
-static u64 pcs_record_hash(u64 sum, unsigned long nr_pages)
+static int pcs_init_keys(void)
 {
-	return siphash_2u64(sum, nr_pages, &pcs_key);
+	struct crypto_shash *tfm;
+	u8 *key;
+	int err;
+
+	/* Pairs with the release below: the keys are set once it is seen */
+	if (smp_load_acquire(&pcs_nhpoly))
+		return 0;
+	err = wait_for_random_bytes();
+	if (err)
+		return err;
+	mutex_lock(&pcs_key_mutex);
+	if (pcs_nhpoly)
+		goto out;
+	tfm = crypto_alloc_shash("nhpoly1305", 0, 0);
+	if (IS_ERR(tfm)) {
+		err = PTR_ERR(tfm);
+		goto out;
+	}
+	key = kmalloc(NHPOLY1305_KEY_SIZE, GFP_KERNEL);
+	if (!key) {
+		crypto_free_shash(tfm);
+		err = -ENOMEM;
+		goto out;
+	}
+	get_random_bytes(key, NHPOLY1305_KEY_SIZE);
+	err = crypto_shash_setkey(tfm, key, NHPOLY1305_KEY_SIZE);
+	kfree_sensitive(key);
+	if (err) {
+		crypto_free_shash(tfm);
+		goto out;
+	}
+	get_random_bytes(&pcs_page_key, sizeof(pcs_page_key));
+	get_random_bytes(&pcs_rec_key, sizeof(pcs_rec_key));
+	/* Publish the tfm after the keys, for the acquire above */
+	smp_store_release(&pcs_nhpoly, tfm);
+out:
+	mutex_unlock(&pcs_key_mutex);
+	return err;
 }
 
 /*
- * Identify @folio, on which the caller holds a reference, as page cache of
- * (dev, ino) at @id->index.  Returns false for anything that is not, or no
- * longer, page cache.  See "Identifying a folio" above for why the reads
- * under RCU are safe.
+ * The value of a page: SipHash of its index and of the NHPoly1305 digest of
+ * its contents.  NHPoly1305 is an almost-delta-universal hash under a
+ * secret key (Adiantum's): two different pages collide with negligible
+ * probability unless the key is known, and the key never influences any
+ * output except through SipHash, a pseudo-random function, so outputs
+ * reveal nothing about it.  Unlike xxh64 or any unkeyed hash, no one who
+ * writes a file can make one of its pages take the value of another page.
+ * A page that cannot be read takes a value salted with its mapping (8 fewer
+ * bytes of input: a separate domain), which no other record's page has.
  */
-static bool pcs_identify(struct folio *folio, struct pcs_id *id)
+static u64 pcs_page_value(const void *data, pgoff_t index,
+			  const struct address_space *mapping)
+{
+	u8 digest[POLY1305_DIGEST_SIZE] __aligned(8);
+
+	if (!data ||
+	    crypto_shash_tfm_digest(pcs_nhpoly, data, PAGE_SIZE, digest))
+		return siphash_2u64(index, (unsigned long)mapping,
+				    &pcs_page_key);
+	return siphash_3u64(index, get_unaligned_le64(digest),
+			    get_unaligned_le64(digest + 8), &pcs_page_key);
+}
+
+/* The hash printed for a record */
+static u64 pcs_record_hash(const struct pcs_record *rec)
+{
+	return siphash_2u64(rec->sum, rec->nr_pages, &pcs_rec_key);
+}
+
+/*
+ * Ends a read between two batches: a fatal signal, or the removal of the
+ * cgroup whose file is read (see "Bounded work" above).  CSS_DYING is set
+ * under cgroup_mutex, which we do not hold: a racy read, and reading it a
+ * batch late is harmless.
+ */
+static int pcs_check_stop(struct pagecache_stat *ps)
+{
+	if (fatal_signal_pending(current))
+		return -EINTR;
+	/* Racy with kill_css(), which sets it under cgroup_mutex: harmless */
+	if (ps->css && (data_race(READ_ONCE(ps->css->flags)) & CSS_DYING))
+		return -ENODEV;
+	return 0;
+}
+
+/* Is @folio in @root's subtree?  Called with the folio locked. */
+static bool pcs_in_subtree(struct folio *folio, struct mem_cgroup *root)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg;
+	bool ret;
+
+	if (mem_cgroup_disabled() || !root)
+		return true;
+	rcu_read_lock();
+	memcg = folio_memcg(folio) ?: root_mem_cgroup;
+	ret = mem_cgroup_is_descendant(memcg, root);
+	rcu_read_unlock();
+	return ret;
+#else
+	return true;
+#endif
+}
+
+/*
+ * Identify @folio, on which the caller holds a reference, as page cache;
+ * with @root, only if it is charged to @root's subtree.  Returns 0, -ENOENT
+ * for a folio that is not (or no longer) page cache, or -EBUSY if someone
+ * else holds the folio lock.  See "Identifying a folio" above.
+ */
+static int pcs_identify(struct folio *folio, struct mem_cgroup *root,
+			struct pcs_id *id)
 {
 	struct address_space *mapping;
 	struct inode *host;
-	bool found = false;
+	int ret = -ENOENT;
 
-	rcu_read_lock();
-	mapping = READ_ONCE(folio->mapping);
+	if (!folio_trylock(folio))
+		return -EBUSY;
+	mapping = folio->mapping;
 	if (!mapping || ((unsigned long)mapping & PAGE_MAPPING_FLAGS))
 		goto out;
-	host = READ_ONCE(mapping->host);
-	if (!host)
+	host = mapping->host;
+	if (!host || !pcs_in_subtree(folio, root))
 		goto out;
 	id->mapping = mapping;
-	id->index = READ_ONCE(folio->index);
-	id->ino = host->i_ino;
-	id->dev = host->i_sb->s_dev;
+	id->index = folio->index;
+	id->nr = folio_nr_pages(folio);
+	if (sb_is_blkdev_sb(host->i_sb)) {
+		/* The disk itself, as lsblk and mountinfo name it */
+		id->dev = host->i_rdev;
+		id->ino = 0;
+	} else {
+		id->dev = inode_get_dev(host);
+		id->ino = host->i_ino;
+	}
 	id->readable = folio_test_uptodate(folio) &&
 		       !folio_contain_hwpoisoned_page(folio) &&
 		       !secretmem_mapping(mapping) &&
 		       !mapping_inaccessible(mapping);
-	/* Order the reads above before the recheck of ->mapping */
-	smp_rmb();
-	found = READ_ONCE(folio->mapping) == mapping;
+	ret = 0;
 out:
-	rcu_read_unlock();
-	return found;
+	folio_unlock(folio);
+	return ret;
 }
 
 /* Is @folio still the page cache folio pcs_identify() found? */
@@ -233,178 +405,313 @@ static bool pcs_still_cached(struct folio *folio, const struct pcs_id *id)
 	       READ_ONCE(folio->index) == id->index;
 }
 
-/* Sum of the values of pages [first, first + nr) of @folio */
-static u64 pcs_hash_pages(struct folio *folio, const struct pcs_id *id,
-			  unsigned int first, unsigned int nr)
+/* Values of pages [first, first + nr) of @folio into ps->values */
+static void pcs_hash_pages(struct pagecache_stat *ps, struct folio *folio,
+			   const struct pcs_id *id, unsigned int first,
+			   unsigned int nr)
 {
 	unsigned int i;
-	u64 sum = 0;
 
-	for (i = first; i < first + nr; i++) {
+	for (i = 0; i < nr; i++) {
+		pgoff_t index = id->index + first + i;
+		const void *data = NULL;
 		void *addr;
 
 		if (!id->readable) {
-			sum += pcs_page_value(id->index + i, NULL);
+			ps->values[i] = pcs_page_value(NULL, index, id->mapping);
 			continue;
 		}
-		addr = kmap_local_folio(folio, i * PAGE_SIZE);
-		sum += pcs_page_value(id->index + i, addr);
+		addr = kmap_local_folio(folio, (first + i) * PAGE_SIZE);
+		data = addr;
+#ifdef CONFIG_ARCH_HAS_COPY_MC
+		/* A poisoned page fails this copy, not the machine */
+		data = copy_mc_to_kernel(ps->bounce, addr, PAGE_SIZE) ?
+		       NULL : ps->bounce;
+#endif
+		ps->values[i] = pcs_page_value(data, index, id->mapping);
 		kunmap_local(addr);
 	}
-	return sum;
 }
 
-static int pcs_cmp(dev_t dev, unsigned long ino, pgoff_t index,
-		   const struct pcs_extent *e)
+static int pcs_rec_cmp(const struct pcs_id *id, const struct pcs_record *rec)
 {
-	if (dev != e->dev)
-		return dev < e->dev ? -1 : 1;
-	if (ino != e->ino)
-		return ino < e->ino ? -1 : 1;
-	if (index != e->start)
-		return index < e->start ? -1 : 1;
+	if (id->mapping != rec->mapping)
+		return id->mapping < rec->mapping ? -1 : 1;
+	if (id->ino != rec->ino)
+		return id->ino < rec->ino ? -1 : 1;
+	if (id->dev != rec->dev)
+		return id->dev < rec->dev ? -1 : 1;
 	return 0;
 }
 
-static bool pcs_extent_less(struct rb_node *a, const struct rb_node *b)
+/* The record of @id's page cache, if it has one */
+static struct pcs_record *pcs_record_find(struct pagecache_stat *ps,
+					  const struct pcs_id *id)
 {
-	const struct pcs_extent *ea = rb_entry(a, struct pcs_extent, node);
-	const struct pcs_extent *eb = rb_entry(b, struct pcs_extent, node);
+	struct rb_node *n = ps->records.rb_node;
 
-	return pcs_cmp(ea->dev, ea->ino, ea->start, eb) < 0;
-}
-
-static bool pcs_same_inode(const struct pcs_extent *e, const struct pcs_id *id)
-{
-	return e && e->dev == id->dev && e->ino == id->ino;
-}
-
-static struct pcs_extent *pcs_next_extent(struct pcs_extent *e)
-{
-	struct rb_node *n = rb_next(&e->node);
-
-	return n ? rb_entry(n, struct pcs_extent, node) : NULL;
-}
-
-/*
- * The extents of @id's inode around page @index: *@prev starts at or before
- * it, *@next after it; either is NULL if there is none.
- */
-static void pcs_neighbours(struct pagecache_stat *ps, const struct pcs_id *id,
-			   pgoff_t index, struct pcs_extent **prev,
-			   struct pcs_extent **next)
-{
-	struct rb_node *n = ps->extents.rb_node;
-	struct pcs_extent *floor = NULL, *e;
-
+	if (ps->last && !pcs_rec_cmp(id, ps->last))
+		return ps->last;
 	while (n) {
-		e = rb_entry(n, struct pcs_extent, node);
-		if (pcs_cmp(id->dev, id->ino, index, e) < 0) {
-			n = n->rb_left;
-		} else {
-			floor = e;
-			n = n->rb_right;
-		}
+		struct pcs_record *rec = rb_entry(n, struct pcs_record, node);
+		int c = pcs_rec_cmp(id, rec);
+
+		if (!c)
+			return ps->last = rec;
+		n = c < 0 ? n->rb_left : n->rb_right;
 	}
-	e = floor ? pcs_next_extent(floor) : NULL;
-	if (!floor && !RB_EMPTY_ROOT(&ps->extents))
-		e = rb_entry(rb_first(&ps->extents), struct pcs_extent, node);
-	*prev = pcs_same_inode(floor, id) ? floor : NULL;
-	*next = pcs_same_inode(e, id) ? e : NULL;
+	return NULL;
+}
+
+static struct pcs_record *pcs_record_add(struct pagecache_stat *ps,
+					 const struct pcs_id *id)
+{
+	struct rb_node **link = &ps->records.rb_node, *parent = NULL;
+	struct pcs_record *rec;
+
+	while (*link) {
+		parent = *link;
+		rec = rb_entry(parent, struct pcs_record, node);
+		link = pcs_rec_cmp(id, rec) < 0 ? &parent->rb_left :
+						   &parent->rb_right;
+	}
+	rec = kmem_cache_zalloc(pcs_record_cache, PCS_GFP);
+	if (!rec)
+		return NULL;
+	rec->mapping = id->mapping;
+	rec->ino = id->ino;
+	rec->dev = id->dev;
+	rec->runs = RB_ROOT;
+	rb_link_node(&rec->node, parent, link);
+	rb_insert_color(&rec->node, &ps->records);
+	ps->nr_records++;
+	return ps->last = rec;
 }
 
 /*
- * Count pages [index, index + nr) of @id's inode, none of them counted yet,
- * whose values sum to @sum: extend a neighbouring extent or add one.
+ * The run of @rec that holds @index, or NULL; then *@next is the start of
+ * the first run after @index (ULONG_MAX if none).
  */
-static int pcs_add(struct pagecache_stat *ps, const struct pcs_id *id,
-		   pgoff_t index, unsigned int nr, u64 sum)
+static struct pcs_run *pcs_run_find(struct pcs_record *rec, pgoff_t index,
+				    pgoff_t *next)
 {
-	struct pcs_extent *prev, *next, *e;
+	struct rb_node *n = rec->runs.rb_node;
 
-	pcs_neighbours(ps, id, index, &prev, &next);
-	if (prev && prev->start + prev->nr == index && nr <= UINT_MAX - prev->nr) {
-		prev->nr += nr;
-		prev->sum += sum;
-		if (next && next->start == index + nr &&
-		    next->nr <= UINT_MAX - prev->nr) {
-			prev->nr += next->nr;
-			prev->sum += next->sum;
-			rb_erase(&next->node, &ps->extents);
-			kmem_cache_free(pcs_extent_cache, next);
+	*next = ULONG_MAX;
+	while (n) {
+		struct pcs_run *run = rb_entry(n, struct pcs_run, node);
+
+		if (index < run->start) {
+			*next = run->start;
+			n = n->rb_left;
+		} else if (index >= run->end) {
+			n = n->rb_right;
+		} else {
+			return run;
+		}
+	}
+	return NULL;
+}
+
+static void pcs_run_free(struct pcs_record *rec, struct pcs_run *run)
+{
+	if (run == &rec->first)
+		rec->first_used = false;
+	else
+		kmem_cache_free(pcs_run_cache, run);
+}
+
+/* Count [start, end) in @rec's runs; none of those pages is counted yet */
+static int pcs_run_add(struct pcs_record *rec, pgoff_t start, pgoff_t end)
+{
+	struct rb_node **link = &rec->runs.rb_node, *parent = NULL;
+	struct pcs_run *prev = NULL, *next = NULL, *run;
+
+	while (*link) {
+		parent = *link;
+		run = rb_entry(parent, struct pcs_run, node);
+		if (start < run->start) {
+			next = run;
+			link = &parent->rb_left;
+		} else {
+			prev = run;
+			link = &parent->rb_right;
+		}
+	}
+	if (prev && prev->end == start) {
+		prev->end = end;
+		if (next && next->start == end) {
+			prev->end = next->end;
+			rb_erase(&next->node, &rec->runs);
+			pcs_run_free(rec, next);
 		}
 		return 0;
 	}
-	if (next && next->start == index + nr && nr <= UINT_MAX - next->nr) {
-		/* Keeps the order: prev, if any, ends before @index */
-		next->start = index;
-		next->nr += nr;
-		next->sum += sum;
+	if (next && next->start == end) {
+		/* Keeps the order: prev, if any, ends before @start */
+		next->start = start;
 		return 0;
 	}
-	e = kmem_cache_alloc(pcs_extent_cache, GFP_KERNEL_ACCOUNT);
-	if (!e)
-		return -ENOMEM;
-	e->dev = id->dev;
-	e->ino = id->ino;
-	e->start = index;
-	e->nr = nr;
-	e->sum = sum;
-	rb_add(&e->node, &ps->extents, pcs_extent_less);
+	if (!rec->first_used) {
+		run = &rec->first;
+		rec->first_used = true;
+	} else {
+		run = kmem_cache_alloc(pcs_run_cache, PCS_GFP);
+		if (!run)
+			return -ENOMEM;
+	}
+	run->start = start;
+	run->end = end;
+	rb_link_node(&run->node, parent, link);
+	rb_insert_color(&run->node, &rec->runs);
 	return 0;
 }
 
-/* Is page @index of @id's inode counted already? */
-static bool pcs_counted(struct pagecache_stat *ps, const struct pcs_id *id,
-			pgoff_t index)
+static void pcs_sketch_sift_down(u64 *heap, unsigned int n, unsigned int i)
 {
-	struct pcs_extent *prev, *next;
+	for (;;) {
+		unsigned int l = 2 * i + 1, big = i;
 
-	pcs_neighbours(ps, id, index, &prev, &next);
-	return prev && index - prev->start < prev->nr;
+		if (l < n && heap[l] > heap[big])
+			big = l;
+		if (l + 1 < n && heap[l + 1] > heap[big])
+			big = l + 1;
+		if (big == i)
+			return;
+		swap(heap[i], heap[big]);
+		i = big;
+	}
 }
 
-/*
- * Count the pages of a referenced folio that are page cache and not counted
- * yet.  Called without lru_lock; may sleep and allocate.
- */
-static int pcs_count_folio(struct pagecache_stat *ps, struct folio *folio)
+/* Keep @v if it is among the PCS_SKETCH_MAX smallest values of @rec */
+static int pcs_sketch_add(struct pcs_record *rec, u64 v)
 {
-	struct pcs_extent *prev, *next;
-	struct pcs_id id;
-	unsigned int nr, i;
-	u64 sum;
+	unsigned int i;
+
+	if (rec->nr_sketch == PCS_SKETCH_MAX) {
+		if (v < rec->sketch[0]) {
+			rec->sketch[0] = v;
+			pcs_sketch_sift_down(rec->sketch, PCS_SKETCH_MAX, 0);
+		}
+		return 0;
+	}
+	if (rec->nr_sketch == rec->max_sketch) {
+		unsigned int max = min(PCS_SKETCH_MAX, max(4, 2 * rec->max_sketch));
+		u64 *sketch = krealloc_array(rec->sketch, max, sizeof(u64),
+					     PCS_GFP);
+
+		if (!sketch)
+			return -ENOMEM;
+		rec->sketch = sketch;
+		rec->max_sketch = max;
+	}
+	rec->sketch[rec->nr_sketch++] = v;
+	if (rec->nr_sketch == PCS_SKETCH_MAX) {
+		for (i = PCS_SKETCH_MAX / 2; i-- > 0;)
+			pcs_sketch_sift_down(rec->sketch, PCS_SKETCH_MAX, i);
+	}
+	return 0;
+}
+
+/* Count pages [index, index + nr) with the values in ps->values */
+static int pcs_commit(struct pagecache_stat *ps, struct pcs_record **recp,
+		      const struct pcs_id *id, pgoff_t index, unsigned int nr)
+{
+	struct pcs_record *rec = *recp;
+	unsigned int i;
 	int err;
 
-	if (!pcs_identify(folio, &id))
-		return 0;
-	nr = folio_nr_pages(folio);
-
-	pcs_neighbours(ps, &id, id.index, &prev, &next);
-	if (!(prev && id.index - prev->start < prev->nr) &&
-	    !(next && next->start - id.index < nr)) {
-		/* The usual case: none of the folio's pages is counted yet */
-		sum = pcs_hash_pages(folio, &id, 0, nr);
-		if (!pcs_still_cached(folio, &id))
-			return 0;
-		return pcs_add(ps, &id, id.index, nr, sum);
+	if (!rec) {
+		rec = pcs_record_add(ps, id);
+		if (!rec)
+			return -ENOMEM;
+		*recp = rec;
 	}
-
-	/*
-	 * The folio was met before, or overlaps pages met in other folios
-	 * (it was split or reallocated meanwhile): count page by page.
-	 */
+	err = pcs_run_add(rec, index, index + nr);
+	if (err)
+		return err;
+	rec->nr_pages += nr;
 	for (i = 0; i < nr; i++) {
-		if (pcs_counted(ps, &id, id.index + i))
-			continue;
-		sum = pcs_hash_pages(folio, &id, i, 1);
-		if (!pcs_still_cached(folio, &id))
-			return 0;
-		err = pcs_add(ps, &id, id.index + i, 1, sum);
+		rec->sum += ps->values[i];
+		err = pcs_sketch_add(rec, ps->values[i]);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+/*
+ * Count the pages of a referenced folio that are page cache (of @root's
+ * subtree, with @root) and not counted yet.  Called without lru_lock; may
+ * sleep and allocate.  Returns -EBUSY if the folio is locked by someone.
+ */
+static int pcs_count_folio(struct pagecache_stat *ps, struct folio *folio,
+			   struct mem_cgroup *root)
+{
+	struct pcs_record *rec;
+	struct pcs_id id;
+	unsigned int i, n;
+	int err;
+
+	err = pcs_identify(folio, root, &id);
+	if (err)
+		return err == -EBUSY ? err : 0;
+	rec = pcs_record_find(ps, &id);
+	for (i = 0; i < id.nr; i += n) {
+		pgoff_t index = id.index + i, next = ULONG_MAX;
+		struct pcs_run *run = rec ? pcs_run_find(rec, index, &next) : NULL;
+
+		if (run) {
+			/* Met before: the folio moved or was split */
+			n = min_t(pgoff_t, run->end - index, id.nr - i);
+			continue;
+		}
+		n = min_t(pgoff_t, next - index, id.nr - i);
+		n = min(n, PCS_HASH_CHUNK);
+		pcs_hash_pages(ps, folio, &id, i, n);
+		if (!pcs_still_cached(folio, &id))
+			return 0;
+		err = pcs_commit(ps, &rec, &id, index, n);
+		if (err)
+			return err;
+		if (i + n < id.nr) {
+			err = pcs_check_stop(ps);
+			if (err)
+				return err;
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/*
+ * Count a batch of referenced folios; a folio found locked is tried once
+ * more after the others, and else left out (counted in ps->busy).
+ */
+static int pcs_count_batch(struct pagecache_stat *ps, struct folio **folios,
+			   unsigned int nr, struct mem_cgroup *root)
+{
+	DECLARE_BITMAP(busy, PCS_BATCH) = { 0 };
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		err = pcs_count_folio(ps, folios[i], root);
+		if (err == -EBUSY) {
+			__set_bit(i, busy);
+			continue;
+		}
+		if (err)
+			return err;
+	}
+	for_each_set_bit(i, busy, nr) {
+		err = pcs_count_folio(ps, folios[i], root);
+		if (err == -EBUSY)
+			ps->busy++;
+		else if (err)
+			return err;
+	}
+	return pcs_check_stop(ps);
 }
 
 static void pcs_put_folios(struct folio **folios, unsigned int *nr)
@@ -420,43 +727,78 @@ static bool pcs_lruvec_head(struct lruvec *lruvec, struct list_head *pos)
 }
 
 /*
- * Walk one LRU list of @lruvec, PCS_BATCH entries per lru_lock hold.  See
- * "Resuming after the lock was dropped" at the top of the file.
+ * Could @folio, met on an LRU list under lru_lock, be page cache?  A racy
+ * look at ->mapping, made again under the folio lock in pcs_identify():
+ * anonymous, KSM and movable folios have flag bits in ->mapping, truncated
+ * and swap cache folios have none.
+ */
+static bool pcs_maybe_page_cache(struct folio *folio)
+{
+	/* Racy with rmap and truncation: only a filter, see above */
+	unsigned long mapping = (unsigned long)data_race(READ_ONCE(folio->mapping));
+
+	return mapping && !(mapping & PAGE_MAPPING_FLAGS);
+}
+
+/*
+ * Walk one LRU list of @lruvec that held @size pages when the walk started.
+ * See "Walking a list" at the top of the file.
  */
 static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
-			 struct list_head *head)
+			 struct list_head *head, unsigned long size)
 {
-	unsigned int restarts = 0, i;
+	unsigned long budget = 3 * size + 4 * PCS_SCAN_MAX;
 	struct list_head *pos;
+	unsigned int i;
 	int err = 0;
 
 	spin_lock_irq(&lruvec->lru_lock);
 	pos = head->next;
 	for (;;) {
-		unsigned int stepped = 0;
+		struct folio *last = NULL;
+		unsigned int scanned = 0, nr_count;
 
-		while (pos != head && stepped < PCS_BATCH) {
+		while (pos != head && ps->nr_batch < PCS_BATCH) {
 			struct folio *folio;
 
+			if (scanned >= PCS_SCAN_MAX &&
+			    (scanned >= 2 * PCS_SCAN_MAX ||
+			     (ps->nr_batch && ps->batch[ps->nr_batch - 1] == last)))
+				break;
+			if (!budget) {
+				ps->given_up++;
+				pos = head;
+				break;
+			}
+			budget--;
 			if (pcs_lruvec_head(lruvec, pos)) {
 				/* Followed a moved folio onto another list */
-				pos = ++restarts > PCS_MAX_RESTARTS ?
-				      head : head->next;
+				ps->restarts++;
+				pos = head->next;
+				last = NULL;
 				continue;
 			}
 			folio = list_entry(pos, struct folio, lru);
 			pos = pos->next;
-			stepped++;
-			if (folio_try_get(folio))
+			scanned++;
+			last = folio;
+			if (pcs_maybe_page_cache(folio) && folio_try_get(folio))
 				ps->batch[ps->nr_batch++] = folio;
 		}
+		/*
+		 * Keep our place with a reference on the last entry, if no
+		 * page cache folio does (the slot after PCS_BATCH is for it).
+		 * It is only an anchor: it is not counted, not even locked.
+		 */
+		nr_count = ps->nr_batch;
+		if (pos != head && last &&
+		    !(nr_count && ps->batch[nr_count - 1] == last) &&
+		    folio_try_get(last))
+			ps->batch[ps->nr_batch++] = last;
 		spin_unlock_irq(&lruvec->lru_lock);
 
 		pcs_put_folios(ps->prev, &ps->nr_prev);
-		for (i = 0; i < ps->nr_batch && !err; i++)
-			err = pcs_count_folio(ps, ps->batch[i]);
-		if (!err && fatal_signal_pending(current))
-			err = -EINTR;
+		err = pcs_count_batch(ps, ps->batch, nr_count, NULL);
 		if (err || pos == head) {
 			pcs_put_folios(ps->batch, &ps->nr_batch);
 			return err;
@@ -475,8 +817,10 @@ static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
 				break;
 			}
 		}
-		if (!pos)
-			pos = ++restarts > PCS_MAX_RESTARTS ? head : head->next;
+		if (!pos) {
+			ps->restarts++;
+			pos = head->next;
+		}
 		/* Put after the lock is dropped again */
 		swap(ps->batch, ps->prev);
 		ps->nr_prev = ps->nr_batch;
@@ -484,16 +828,36 @@ static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
 	}
 }
 
+/* Pages on evictable list @lru of @lruvec; exact under lru_lock with memcg */
+static unsigned long pcs_lru_size(struct lruvec *lruvec, enum lru_list lru)
+{
+	unsigned long size = 0;
+	int zid;
+
+	for (zid = 0; zid < MAX_NR_ZONES; zid++) {
+		struct zone *zone = &lruvec_pgdat(lruvec)->node_zones[zid];
+
+		if (!mem_cgroup_disabled())
+			size += mem_cgroup_get_zone_lru_size(lruvec, lru, zid);
+		else
+			size += zone_page_state(zone, NR_ZONE_LRU_BASE + lru);
+	}
+	return size;
+}
+
 #ifdef CONFIG_LRU_GEN
 #define PCS_NR_LRUGEN_LISTS	(MAX_NR_GENS * ANON_AND_FILE * MAX_NR_ZONES)
 
-/* The @i-th of the MGLRU lists lrugen->folios[gen][type][zone] */
-static struct list_head *pcs_lrugen_list(struct lruvec *lruvec, int i)
+/* The @i-th of the MGLRU lists lrugen->folios[gen][type][zone], and its size */
+static struct list_head *pcs_lrugen_list(struct lruvec *lruvec, int i,
+					 unsigned long *size)
 {
 	int zone = i % MAX_NR_ZONES;
 	int type = i / MAX_NR_ZONES % ANON_AND_FILE;
 	int gen = i / MAX_NR_ZONES / ANON_AND_FILE;
 
+	if (size)
+		*size = max(0L, READ_ONCE(lruvec->lrugen.nr_pages[gen][type][zone]));
 	return &lruvec->lrugen.folios[gen][type][zone];
 }
 #endif
@@ -513,7 +877,7 @@ static bool pcs_lruvec_switching(struct lruvec *lruvec)
 	for_each_evictable_lru(lru)
 		classic |= !list_empty(&lruvec->lists[lru]);
 	for (i = 0; i < PCS_NR_LRUGEN_LISTS; i++)
-		mglru |= !list_empty(pcs_lrugen_list(lruvec, i));
+		mglru |= !list_empty(pcs_lrugen_list(lruvec, i, NULL));
 	spin_unlock_irq(&lruvec->lru_lock);
 	return classic && mglru;
 #else
@@ -521,22 +885,42 @@ static bool pcs_lruvec_switching(struct lruvec *lruvec)
 #endif
 }
 
+/*
+ * Does @lruvec hold shmem, so that its anon lists must be walked?  Exact
+ * with memcg, whose statistics pcs_walk() flushed: folios are counted in
+ * NR_SHMEM before they are added to an LRU list.  Without memcg the node
+ * counters lag by the per-CPU deltas, so the anon lists are always walked.
+ */
+static bool pcs_lruvec_has_shmem(struct lruvec *lruvec)
+{
+	return mem_cgroup_disabled() || lruvec_page_state(lruvec, NR_SHMEM) > 0;
+}
+
 static int pcs_walk_lruvec_once(struct pagecache_stat *ps, struct lruvec *lruvec)
 {
+	bool anon = pcs_lruvec_has_shmem(lruvec);
 	enum lru_list lru;
 	int err = 0;
 
 	for_each_evictable_lru(lru) {
-		err = pcs_walk_list(ps, lruvec, &lruvec->lists[lru]);
+		if (!anon && !is_file_lru(lru))
+			continue;
+		err = pcs_walk_list(ps, lruvec, &lruvec->lists[lru],
+				    pcs_lru_size(lruvec, lru));
 		if (err)
 			return err;
 	}
 #ifdef CONFIG_LRU_GEN
 	{
+		unsigned long size;
 		int i;
 
 		for (i = 0; i < PCS_NR_LRUGEN_LISTS; i++) {
-			err = pcs_walk_list(ps, lruvec, pcs_lrugen_list(lruvec, i));
+			struct list_head *head = pcs_lrugen_list(lruvec, i, &size);
+
+			if (!anon && i / MAX_NR_ZONES % ANON_AND_FILE == LRU_GEN_ANON)
+				continue;
+			err = pcs_walk_list(ps, lruvec, head, size);
 			if (err)
 				return err;
 		}
@@ -570,120 +954,244 @@ static int pcs_walk_lruvec(struct pagecache_stat *ps, struct lruvec *lruvec)
 	return 0;
 }
 
-/* Pages on the unevictable "list" of @lruvec in zone @zid */
-static unsigned long pcs_unevictable_pages(struct lruvec *lruvec, int zid)
+/* May @vma map unevictable page cache? */
+static bool pcs_vma_locked(struct vm_area_struct *vma)
 {
-	struct zone *zone = &lruvec_pgdat(lruvec)->node_zones[zid];
-
-	if (mem_cgroup_disabled())
-		return zone_page_state(zone, NR_ZONE_UNEVICTABLE);
-	return mem_cgroup_get_zone_lru_size(lruvec, LRU_UNEVICTABLE, zid);
-}
-
-/* Is @folio, referenced and on the LRU, charged to @root's subtree? */
-static bool pcs_in_subtree(struct folio *folio, struct mem_cgroup *root)
-{
-#ifdef CONFIG_MEMCG
-	struct mem_cgroup *memcg;
-	bool ret;
-
-	if (mem_cgroup_disabled() || !root)
-		return true;
-	rcu_read_lock();
-	memcg = folio_memcg(folio) ?: root_mem_cgroup;
-	ret = mem_cgroup_is_descendant(memcg, root);
-	rcu_read_unlock();
-	return ret;
-#else
-	return true;
-#endif
+	if (!vma->vm_file || vma_is_dax(vma) ||
+	    (vma->vm_flags & (VM_HUGETLB | VM_PFNMAP | VM_IO)))
+		return false;
+	return (vma->vm_flags & VM_LOCKED) ||
+	       mapping_unevictable(vma->vm_file->f_mapping);
 }
 
 /*
- * Count the unevictable page cache of @zone charged to @root's subtree: such
- * folios are on no list (see the top of the file).  A page frame is looked at
- * only through a reference taken with folio_get_nontail_page(), which fails
- * on free pages and tail pages, and the flags are checked again under it.
+ * Count the unevictable page cache of @root's subtree that @mm locks or
+ * maps (see "Finding the page cache" above), one folio_batch at a time:
+ * mmap_lock is held to find the next locked range and its folios, and
+ * dropped while they are counted, with only the folio references held.
  */
-static int pcs_scan_unevictable(struct pagecache_stat *ps, struct zone *zone,
-				struct mem_cgroup *root)
+static int pcs_walk_mm(struct pagecache_stat *ps, struct mm_struct *mm,
+		       struct mem_cgroup *root)
 {
-	unsigned long pfn = zone->zone_start_pfn, end = zone_end_pfn(zone);
+	struct folio_batch fbatch;
+	unsigned long addr = 0;
+	unsigned int i;
 	int err = 0;
 
-	while (pfn < end && !err) {
-		struct page *page = pfn_to_online_page(pfn);
-		struct folio *folio;
+	folio_batch_init(&fbatch);
+	while (!err) {
+		struct vm_area_struct *vma;
+		pgoff_t index, last;
 
-		if (!(pfn & 1023)) {
-			cond_resched();
-			if (fatal_signal_pending(current))
-				return -EINTR;
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		for (vma = find_vma(mm, addr); vma && !pcs_vma_locked(vma);
+		     vma = find_vma(mm, vma->vm_end))
+			;
+		if (!vma) {
+			mmap_read_unlock(mm);
+			return 0;
 		}
-		pfn++;
-		if (!page || page_zone(page) != zone)
-			continue;
-		/*
-		 * A racy look at the flags of the page itself first (a head
-		 * or order-0 page carries them), so that references are
-		 * taken on candidates only.
-		 */
-		if (!test_bit(PG_lru, &page->flags) ||
-		    !test_bit(PG_unevictable, &page->flags))
-			continue;
-		folio = folio_get_nontail_page(page);
-		if (!folio)
-			continue;
-		if (folio_test_lru(folio) && folio_test_unevictable(folio) &&
-		    pcs_in_subtree(folio, root)) {
-			err = pcs_count_folio(ps, folio);
-			pfn += folio_nr_pages(folio) - 1;
+		addr = max(addr, vma->vm_start);
+		index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+		last = vma->vm_pgoff + vma_pages(vma) - 1;
+		filemap_get_folios(vma->vm_file->f_mapping, &index, last, &fbatch);
+		/* filemap_get_folios() sets index past the range when done */
+		if (index > last || !index)
+			addr = vma->vm_end;
+		else
+			addr = vma->vm_start +
+			       ((index - vma->vm_pgoff) << PAGE_SHIFT);
+		mmap_read_unlock(mm);
+
+		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++) {
+			struct folio *folio = fbatch.folios[i];
+
+			if (folio_test_unevictable(folio))
+				err = pcs_count_folio(ps, folio, root);
+			if (err == -EBUSY) {
+				ps->busy++;
+				err = 0;
+			}
 		}
-		folio_put(folio);
+		folio_batch_release(&fbatch);
+		err = err ?: pcs_check_stop(ps);
+		cond_resched();
 	}
 	return err;
 }
 
-static void pcs_free_extents(struct pagecache_stat *ps)
+static int pcs_walk_task(struct pagecache_stat *ps, struct task_struct *task,
+			 struct mem_cgroup *root)
 {
-	struct pcs_extent *e, *tmp;
+	struct mm_struct *mm = get_task_mm(task);
+	int err;
+
+	if (!mm)
+		return 0;
+	err = pcs_walk_mm(ps, mm, root);
+	mmput(mm);
+	return err;
+}
+
+/* Every process, for the whole system without memcg */
+static int pcs_walk_all_tasks(struct pagecache_stat *ps)
+{
+	int nr = 1, err = 0;
+
+	while (!err) {
+		struct task_struct *task = NULL;
+		struct pid *pid;
+
+		rcu_read_lock();
+		pid = find_ge_pid(nr, &init_pid_ns);
+		if (pid) {
+			nr = pid_nr(pid) + 1;
+			task = pid_task(pid, PIDTYPE_TGID);
+			if (task)
+				get_task_struct(task);
+		}
+		rcu_read_unlock();
+		if (!pid)
+			break;
+		if (!task)
+			continue;
+		err = pcs_walk_task(ps, task, NULL);
+		put_task_struct(task);
+	}
+	return err;
+}
+
+static int pcs_walk_locked(struct pagecache_stat *ps, struct mem_cgroup *root)
+{
+#ifdef CONFIG_MEMCG
+	struct mem_cgroup *memcg;
+	int err = 0;
+
+	if (mem_cgroup_disabled())
+		return pcs_walk_all_tasks(ps);
+	/* The processes whose memory cgroup is in the subtree */
+	for (memcg = mem_cgroup_iter(root, NULL, NULL); memcg;
+	     memcg = mem_cgroup_iter(root, memcg, NULL)) {
+		struct css_task_iter it;
+		struct task_struct *task;
+
+		css_task_iter_start(&memcg->css, CSS_TASK_ITER_PROCS, &it);
+		while (!err && (task = css_task_iter_next(&it)))
+			err = pcs_walk_task(ps, task, root);
+		css_task_iter_end(&it);
+		if (err) {
+			mem_cgroup_iter_break(root, memcg);
+			break;
+		}
+	}
+	return err;
+#else
+	return pcs_walk_all_tasks(ps);
+#endif
+}
+
+static void pcs_free_record(struct pcs_record *rec)
+{
+	struct pcs_run *run, *tmp;
+
+	rbtree_postorder_for_each_entry_safe(run, tmp, &rec->runs, node)
+		if (run != &rec->first)
+			kmem_cache_free(pcs_run_cache, run);
+	kfree(rec->sketch);
+	kmem_cache_free(pcs_record_cache, rec);
+}
+
+static void pcs_free_snapshot(struct pagecache_stat *ps)
+{
+	struct pcs_record *rec, *tmp;
 	unsigned long n = 0;
 
-	rbtree_postorder_for_each_entry_safe(e, tmp, &ps->extents, node) {
-		kmem_cache_free(pcs_extent_cache, e);
+	rbtree_postorder_for_each_entry_safe(rec, tmp, &ps->records, node) {
+		pcs_free_record(rec);
 		if (!(++n % 1024))
 			cond_resched();
 	}
-	ps->extents = RB_ROOT;
+	ps->records = RB_ROOT;
+	ps->last = NULL;
+	kvfree(ps->sorted);
+	ps->sorted = NULL;
+	ps->nr_records = 0;
 	ps->walked = false;
-	ps->cursor = NULL;
-	ps->cursor_pos = 0;
 }
 
-/* Take a new snapshot of the page cache charged to @root's subtree */
+static int pcs_u64_cmp(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int pcs_record_order(const void *a, const void *b)
+{
+	const struct pcs_record *x = *(const struct pcs_record **)a;
+	const struct pcs_record *y = *(const struct pcs_record **)b;
+
+	if (x->dev != y->dev)
+		return MAJOR(x->dev) != MAJOR(y->dev) ?
+		       (MAJOR(x->dev) < MAJOR(y->dev) ? -1 : 1) :
+		       (MINOR(x->dev) < MINOR(y->dev) ? -1 : 1);
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if (x->mapping != y->mapping)
+		return x->mapping < y->mapping ? -1 : 1;
+	return 0;
+}
+
+/* Sort the records by (device, inode), each sketch by value */
+static int pcs_finish(struct pagecache_stat *ps)
+{
+	struct rb_node *n;
+	unsigned long i = 0;
+
+	ps->sorted = kvmalloc_array(max(1UL, ps->nr_records),
+				    sizeof(*ps->sorted), PCS_GFP);
+	if (!ps->sorted)
+		return -ENOMEM;
+	for (n = rb_first(&ps->records); n; n = rb_next(n)) {
+		struct pcs_record *rec = rb_entry(n, struct pcs_record, node);
+
+		sort(rec->sketch, rec->nr_sketch, sizeof(u64), pcs_u64_cmp, NULL);
+		ps->sorted[i++] = rec;
+		if (!(i % 256))
+			cond_resched();
+	}
+	sort(ps->sorted, ps->nr_records, sizeof(*ps->sorted), pcs_record_order,
+	     NULL);
+	return 0;
+}
+
+/* Take the snapshot of the page cache charged to @root's subtree */
 static int pcs_walk(struct pagecache_stat *ps, struct mem_cgroup *root)
 {
-	unsigned long *unevictable;	/* per node, a bit per zone to scan */
 	struct mem_cgroup *memcg;
-	int nid, zid, err = 0;
+	int nid, err = 0;
 
-	pcs_free_extents(ps);
-	unevictable = kcalloc(nr_node_ids, sizeof(*unevictable),
-			      GFP_KERNEL_ACCOUNT);
-	if (!unevictable)
-		return -ENOMEM;
-	lru_add_drain_all();
+	ps->restarts = 0;
+	ps->given_up = 0;
+	ps->busy = 0;
+	if (IS_ENABLED(CONFIG_ARCH_HAS_COPY_MC) && !ps->bounce) {
+		ps->bounce = kmalloc(PAGE_SIZE, PCS_GFP);
+		if (!ps->bounce)
+			return -ENOMEM;
+	}
 
+#ifdef CONFIG_MEMCG
+	/* For pcs_lruvec_has_shmem() */
+	if (!mem_cgroup_disabled())
+		cgroup_rstat_flush((root ?: root_mem_cgroup)->css.cgroup);
+#endif
 	/* With memcg disabled this runs once, on the nodes' lruvecs */
 	memcg = mem_cgroup_iter(root, NULL, NULL);
 	do {
 		for_each_node_state(nid, N_MEMORY) {
-			struct lruvec *lruvec = mem_cgroup_lruvec(memcg, NODE_DATA(nid));
-
-			for (zid = 0; zid < MAX_NR_ZONES; zid++)
-				if (pcs_unevictable_pages(lruvec, zid))
-					unevictable[nid] |= BIT(zid);
-			err = pcs_walk_lruvec(ps, lruvec);
+			err = pcs_walk_lruvec(ps, mem_cgroup_lruvec(memcg,
+								    NODE_DATA(nid)));
 			if (err) {
 				mem_cgroup_iter_break(root, memcg);
 				goto out;
@@ -691,120 +1199,78 @@ static int pcs_walk(struct pagecache_stat *ps, struct mem_cgroup *root)
 		}
 	} while ((memcg = mem_cgroup_iter(root, memcg, NULL)));
 
-	for_each_node_state(nid, N_MEMORY) {
-		for (zid = 0; zid < MAX_NR_ZONES && !err; zid++) {
-			struct zone *zone = &NODE_DATA(nid)->node_zones[zid];
-
-			if (unevictable[nid] & BIT(zid))
-				err = pcs_scan_unevictable(ps, zone, root);
-		}
-	}
+	err = pcs_walk_locked(ps, root);
+	if (!err)
+		err = pcs_finish(ps);
 out:
-	kfree(unevictable);
 	if (err) {
-		pcs_free_extents(ps);
+		pcs_free_snapshot(ps);
 		return err;
 	}
 	ps->walked = true;
-	if (!RB_EMPTY_ROOT(&ps->extents))
-		ps->cursor = rb_entry(rb_first(&ps->extents), struct pcs_extent, node);
 	return 0;
-}
-
-/* The first extent of the record after the one @e belongs to */
-static struct pcs_extent *pcs_next_record(struct pcs_extent *e)
-{
-	struct pcs_extent *next = pcs_next_extent(e);
-
-	while (next && next->dev == e->dev && next->ino == e->ino)
-		next = pcs_next_extent(next);
-	return next;
 }
 
 struct pagecache_stat *pagecache_stat_open(struct file *file)
 {
 	struct pagecache_stat *ps;
+	int err;
 
 	if (file->f_mode & FMODE_WRITE)
 		return ERR_PTR(-EACCES);
 	if (!capable(CAP_SYS_ADMIN))
 		return ERR_PTR(-EPERM);
-	ps = kzalloc(sizeof(*ps), GFP_KERNEL_ACCOUNT);
+	err = pcs_init_keys();
+	if (err)
+		return ERR_PTR(err);
+	ps = kzalloc(sizeof(*ps), PCS_GFP);
 	if (!ps)
 		return ERR_PTR(-ENOMEM);
-	ps->extents = RB_ROOT;
+	ps->records = RB_ROOT;
 	ps->batch = ps->folios[0];
 	ps->prev = ps->folios[1];
-	get_random_once(&pcs_key, sizeof(pcs_key));
 	return ps;
 }
 
 void pagecache_stat_release(struct pagecache_stat *ps)
 {
-	pcs_free_extents(ps);
+	pcs_free_snapshot(ps);
+	kfree(ps->bounce);
 	kfree(ps);
 }
 
 void *pagecache_stat_start(struct pagecache_stat *ps, struct mem_cgroup *memcg,
-			   struct seq_file *m, loff_t *pos)
+			   struct cgroup_subsys_state *css, loff_t *pos)
 {
-	struct pcs_extent *e;
-	loff_t n;
+	if (!ps->walked) {
+		int err;
 
-	/*
-	 * Walk at the first read, and at a read from offset 0 after a seek
-	 * there.  A seek elsewhere also restarts the iteration at 0 (in
-	 * traverse()), but with m->read_pos still at the old offset: it is
-	 * served from the snapshot, so odd seeks see the same records.
-	 */
-	if (!*pos && (!ps->walked || !m->read_pos)) {
-		int err = pcs_walk(ps, memcg);
-
+		ps->css = css;
+		err = pcs_walk(ps, memcg);
+		ps->css = NULL;
 		if (err)
 			return ERR_PTR(err);
 	}
-
-	if (*pos < ps->cursor_pos) {
-		ps->cursor_pos = 0;
-		ps->cursor = RB_EMPTY_ROOT(&ps->extents) ? NULL :
-			rb_entry(rb_first(&ps->extents), struct pcs_extent, node);
-	}
-	e = ps->cursor;
-	for (n = ps->cursor_pos; e && n < *pos; n++)
-		e = pcs_next_record(e);
-	if (e) {
-		ps->cursor = e;
-		ps->cursor_pos = *pos;
-	}
-	return e;
+	return *pos < ps->nr_records ? ps->sorted[*pos] : NULL;
 }
 
 void *pagecache_stat_next(struct pagecache_stat *ps, void *v, loff_t *pos)
 {
-	struct pcs_extent *e = pcs_next_record(v);
-
 	++*pos;
-	if (e) {
-		ps->cursor = e;
-		ps->cursor_pos = *pos;
-	}
-	return e;
+	return *pos < ps->nr_records ? ps->sorted[*pos] : NULL;
 }
 
 int pagecache_stat_show(struct seq_file *m, void *v)
 {
-	struct pcs_extent *first = v, *e;
-	unsigned long nr_pages = 0;
-	u64 sum = 0;
+	const struct pcs_record *rec = v;
+	unsigned int i;
 
-	for (e = first; e && e->dev == first->dev && e->ino == first->ino;
-	     e = pcs_next_extent(e)) {
-		nr_pages += e->nr;
-		sum += e->sum;
-	}
-	seq_printf(m, "%02x:%02x %lu %lu %016llx\n", MAJOR(first->dev),
-		   MINOR(first->dev), first->ino, nr_pages,
-		   pcs_record_hash(sum, nr_pages));
+	seq_printf(m, "%u:%u ino=%lu pages=%lu hash=%016llx sketch=",
+		   MAJOR(rec->dev), MINOR(rec->dev), rec->ino, rec->nr_pages,
+		   pcs_record_hash(rec));
+	for (i = 0; i < rec->nr_sketch; i++)
+		seq_put_hex_ll(m, i ? "," : NULL, rec->sketch[i], 0);
+	seq_putc(m, '\n');
 	return 0;
 }
 
@@ -828,9 +1294,15 @@ void pagecache_stat_cgroup_release(struct kernfs_open_file *of)
 
 void *pagecache_stat_cgroup_start(struct seq_file *m, loff_t *pos)
 {
-	/* kernfs holds an active reference on the file, so the css is live */
-	return pagecache_stat_start(*cgroup_of_priv(m->private),
-				    mem_cgroup_from_seq(m), m, pos);
+	struct mem_cgroup *memcg = mem_cgroup_from_seq(m);
+
+	/*
+	 * kernfs holds an active reference on the file for all of ->start,
+	 * so the css stays allocated; its removal waits for the walk, which
+	 * therefore stops when the css is dying.
+	 */
+	return pagecache_stat_start(*cgroup_of_priv(m->private), memcg,
+				    &memcg->css, pos);
 }
 
 void *pagecache_stat_cgroup_next(struct seq_file *m, void *v, loff_t *pos)
@@ -841,7 +1313,8 @@ void *pagecache_stat_cgroup_next(struct seq_file *m, void *v, loff_t *pos)
 
 static int __init pagecache_stat_init(void)
 {
-	pcs_extent_cache = KMEM_CACHE(pcs_extent, SLAB_PANIC | SLAB_ACCOUNT);
+	pcs_record_cache = KMEM_CACHE(pcs_record, SLAB_PANIC | SLAB_ACCOUNT);
+	pcs_run_cache = KMEM_CACHE(pcs_run, SLAB_PANIC | SLAB_ACCOUNT);
 	return 0;
 }
 subsys_initcall(pagecache_stat_init);

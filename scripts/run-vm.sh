@@ -46,6 +46,16 @@ R=$V/root
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
 cp /bin/busybox "$R/bin/busybox"
+# Tools the selftests run when they exist (they skip their cases if not):
+# Debian's dynamically linked binaries, with the libraries they load.
+for tool in mkfs.btrfs mkfs.ext4; do
+	bin=$(PATH=/sbin:/usr/sbin:$PATH command -v "$tool") || continue
+	cp -L "$bin" "$R/sbin/$tool"
+	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+		mkdir -p "$R$(dirname "$lib")"
+		cp -L "$lib" "$R$lib"
+	done
+done
 cp "$TOP/scripts/vm/init" "$R/init"
 chmod +x "$R/init"
 : >"$R/tests/list"

@@ -19,7 +19,7 @@
 static void *pcs_proc_start(struct seq_file *m, loff_t *pos)
 {
 	/* A NULL memcg is the root: mem_cgroup_iter() starts there */
-	return pagecache_stat_start(m->private, NULL, m, pos);
+	return pagecache_stat_start(m->private, NULL, NULL, pos);
 }
 
 static void *pcs_proc_next(struct seq_file *m, void *v, loff_t *pos)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Per-inode page cache records with in-kernel content hashes, walked from
+ * Per-file page cache records with in-kernel content hashes, walked from
  * the memcg LRU lists.  The walker and the record format live in
  * mm/pagecache_stat.c; the cgroup file memory.pagecache_stat and the
  * system-wide /proc/pagecache_stat are thin seq_file front ends to it.
@@ -10,6 +10,7 @@
 
 #include <linux/types.h>
 
+struct cgroup_subsys_state;
 struct file;
 struct kernfs_open_file;
 struct mem_cgroup;
@@ -25,13 +26,17 @@ struct seq_file;
 struct pagecache_stat *pagecache_stat_open(struct file *file);
 void pagecache_stat_release(struct pagecache_stat *ps);
 
+/* Page values a record's sketch holds at most: the smallest ones */
+#define PCS_SKETCH_MAX		128
+
 /*
- * seq_file iteration over the snapshot.  pagecache_stat_start() walks the
- * page cache charged to @memcg and its descendants (all of the page cache
- * when memcg is disabled) at the first read, and again after a seek to 0.
+ * seq_file iteration over the snapshot, which pagecache_stat_start() takes
+ * at the first read of the open file: the page cache charged to @memcg and
+ * its descendants (all of the page cache when memcg is disabled).  The walk
+ * stops with -ENODEV if @css, the cgroup whose file is read, starts dying.
  */
 void *pagecache_stat_start(struct pagecache_stat *ps, struct mem_cgroup *memcg,
-			   struct seq_file *m, loff_t *pos);
+			   struct cgroup_subsys_state *css, loff_t *pos);
 void *pagecache_stat_next(struct pagecache_stat *ps, void *v, loff_t *pos);
 int pagecache_stat_show(struct seq_file *m, void *v);
 

@@ -2,13 +2,14 @@
 /*
  * Tests for memory.pagecache_stat.
  *
- * The file lists, one line per inode, the page cache charged to a memory
- * cgroup and its descendants:
+ * The file lists, one line per in-memory page cache, the page cache charged
+ * to a memory cgroup and its descendants:
  *
- *	<major>:<minor> <ino> <nr_pages> <hash>
+ *	<major>:<minor> ino=<ino> pages=<n> hash=<16 hex> sketch=<hex>,...
  *
- * with major and minor in hex, sorted by device and then inode number. The
- * hash covers the indexes and contents of the counted pages.
+ * with the device in decimal as stat(2) reports it, sorted by device and
+ * then inode number.  The hash covers the indexes and contents of the
+ * counted pages; the sketch holds the smallest min(pages, 128) page values.
  *
  * Each case runs twice: with MGLRU switched on ("mglru") and off
  * ("classic"). Files are made on the ext4 and tmpfs mounts named below; a
@@ -22,7 +23,9 @@
 #include <ftw.h>
 #include <grp.h>
 #include <limits.h>
+#include <linux/btrfs.h>
 #include <linux/capability.h>
+#include <linux/loop.h>
 #include <linux/magic.h>
 #include <linux/types.h>
 #include <sched.h>
@@ -32,8 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -57,8 +63,9 @@
 #include "cgroup_util.h"
 
 #define PCS_FILE	"memory.pagecache_stat"
-#define PCS_FMT		"%02x:%02x %lu %lu %016llx\n"
-#define PCS_LINE_MAX	128
+#define PCS_FMT		"%u:%u ino=%lu pages=%lu hash=%016llx sketch="
+#define PCS_LINE_MAX	4096
+#define SKETCH_MAX	128
 #define PCS_MAX_OUTPUT	(256UL << 20)
 
 #define LRU_GEN_FILE	"/sys/kernel/mm/lru_gen/enabled"
@@ -191,6 +198,8 @@ struct pcs_rec {
 	unsigned long long hash;
 	const char *line;	/* in the snapshot buffer, '\n' included */
 	size_t len;
+	const char *sketch;	/* in the line, after "sketch=" */
+	unsigned int nr_sketch;
 };
 
 struct pcs_snap {
@@ -235,9 +244,43 @@ static int rec_cmp(const struct pcs_rec *a, const struct pcs_rec *b)
 }
 
 /*
+ * Check the sketch of @r (its text starts at r->sketch, ends at '\n'): the
+ * smallest min(pages, SKETCH_MAX) page values, strictly increasing, in
+ * lower case hex without leading zeros, separated by commas.
+ */
+static int sketch_parse(struct pcs_rec *r, unsigned long long *vals)
+{
+	const char *p = r->sketch;
+	unsigned long long v, prev = 0;
+	unsigned int n = 0;
+	char *endp;
+
+	for (;;) {
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')) ||
+		    (*p == '0' && p[1] != ',' && p[1] != '\n'))
+			return -1;
+		errno = 0;
+		v = strtoull(p, &endp, 16);
+		if (errno || endp - p > 16 || (n && v <= prev) || n == SKETCH_MAX)
+			return -1;
+		if (vals)
+			vals[n] = v;
+		prev = v;
+		n++;
+		p = endp;
+		if (*p == '\n')
+			break;
+		if (*p++ != ',')
+			return -1;
+	}
+	r->nr_sketch = n;
+	return n == (r->nr < SKETCH_MAX ? r->nr : SKETCH_MAX) ? 0 : -1;
+}
+
+/*
  * Split s->buf into records. Every line must read back exactly as the kernel
  * format prints it: this rejects upper case, missing or extra leading zeros,
- * signs, blanks and anything after the hash.
+ * signs, blanks and anything after the sketch.
  */
 static int pcs_parse(struct pcs_snap *s, int mode, char *err)
 {
@@ -267,15 +310,20 @@ static int pcs_parse(struct pcs_snap *s, int mode, char *err)
 
 		memset(&r, 0, sizeof(r));
 		n = -1;
-		if (sscanf(line, "%x:%x %lu %lu %llx%n", &r.maj, &r.min, &r.ino,
-			   &r.nr, &r.hash, &n) != 5 || n != (int)len - 1)
+		if (sscanf(line, "%u:%u ino=%lu pages=%lu hash=%llx sketch=%n",
+			   &r.maj, &r.min, &r.ino, &r.nr, &r.hash, &n) != 5 ||
+		    n < 0)
 			return errf(err, "line %zu is malformed: '%.*s'", lineno,
 				    (int)len - 1, p);
 		snprintf(canon, sizeof(canon), PCS_FMT, r.maj, r.min, r.ino, r.nr,
 			 r.hash);
-		if (strcmp(canon, line))
+		if (strncmp(canon, line, n) || (int)strlen(canon) != n)
 			return errf(err, "line %zu is not in the kernel format: '%.*s'",
 				    lineno, (int)len - 1, p);
+		r.sketch = p + n;
+		if (sketch_parse(&r, NULL))
+			return errf(err, "line %zu: bad sketch: '%.*s'", lineno,
+				    (int)len - 1, p);
 		if (r.maj > 0xfff || r.min > 0xfffff)
 			return errf(err, "line %zu: bad device number: '%.*s'", lineno,
 				    (int)len - 1, p);
@@ -362,10 +410,44 @@ static int snap_read_fd(int fd, size_t chunk, int mode, struct pcs_snap *s,
 	return pcs_parse(s, mode, err);
 }
 
+/*
+ * Empty the per-CPU LRU batches of every CPU, which the walk does not look
+ * into: POSIX_FADV_DONTNEED of a mapped page of a file on a disk
+ * filesystem fails to drop it, and then calls lru_add_drain_all().  Without
+ * such a file, /proc/sys/vm/compact_memory drains them too (and compacts).
+ */
+static void lru_drain(void)
+{
+	static int fd = -2;
+	char path[PATH_MAX];
+	char *map;
+
+	if (fd == -2) {
+		snprintf(path, sizeof(path), "%s/.pcs-drain", MNT_EXT4);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0 && ftruncate(fd, pgsz)) {
+			close(fd);
+			fd = -1;
+		}
+		map = fd < 0 ? MAP_FAILED :
+		      mmap(NULL, pgsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (map == MAP_FAILED) {
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		} else {
+			map[0] = 1;	/* mapped for good: never dropped */
+		}
+	}
+	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
+		write_str("/proc/sys/vm/compact_memory", "1");
+}
+
 static int snap_read(const char *cg, int mode, struct pcs_snap *s, char *err)
 {
 	int fd, ret;
 
+	lru_drain();
 	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(err, "open %s/%s: %s", cg, PCS_FILE, strerror(errno));
@@ -653,7 +735,7 @@ static int run_in(const char *cg, int node, const struct job *job, int nr)
 }
 
 /* A process that holds memory in its cgroup until told to go. */
-enum { HOLD_MLOCK, HOLD_ANON };
+enum { HOLD_MLOCK, HOLD_ANON, HOLD_MLOCKALL };
 
 struct holder {
 	int mode;
@@ -674,7 +756,9 @@ static int holder_fn(const char *cgroup, void *arg)
 	(void)cgroup;
 	close(h->ready[0]);
 	close(h->go[1]);
-	if (h->mode == HOLD_ANON) {
+	if (h->mode == HOLD_MLOCKALL && mlockall(MCL_CURRENT | MCL_FUTURE))
+		return 7;
+	if (h->mode == HOLD_ANON || h->mode == HOLD_MLOCKALL) {
 		addr = mmap(NULL, h->bytes, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (addr == MAP_FAILED)
@@ -1005,8 +1089,9 @@ FIXTURE_TEARDOWN_PARENT(pcs)
  * @cg has a record for @path with as many pages as the page cache holds of
  * it; returned in @out without its line.
  */
-static void expect_cached(struct __test_metadata *_metadata, const char *cg,
-			  const char *path, struct pcs_rec *out)
+static void expect_cached_sk(struct __test_metadata *_metadata, const char *cg,
+			     const char *path, struct pcs_rec *out,
+			     unsigned long long *vals)
 {
 	struct pcs_snap s = {};
 	const struct pcs_rec *r;
@@ -1020,17 +1105,26 @@ static void expect_cached(struct __test_metadata *_metadata, const char *cg,
 	ASSERT_EQ(0, snap_read(cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
 	r = snap_find(&s, &k);
 	ASSERT_NE(NULL, r)
-		TH_LOG("%s: no record for %s (%02x:%02x %lu), %ld pages cached",
+		TH_LOG("%s: no record for %s (%u:%u %lu), %ld pages cached",
 		       cg, path, k.maj, k.min, k.ino, cached);
 	EXPECT_EQ(cached, (long)r->nr)
 		TH_LOG("%s: %s has %ld pages cached, record: '%.*s'",
 		       cg, path, cached, (int)r->len - 1, r->line);
 	if (out) {
 		*out = *r;
+		if (vals)
+			ASSERT_EQ(0, sketch_parse(out, vals));
 		out->line = NULL;
 		out->len = 0;
+		out->sketch = NULL;
 	}
 	snap_free(&s);
+}
+
+static void expect_cached(struct __test_metadata *_metadata, const char *cg,
+			  const char *path, struct pcs_rec *out)
+{
+	expect_cached_sk(_metadata, cg, path, out, NULL);
 }
 
 /* @cg has no record for @path. */
@@ -1081,7 +1175,7 @@ static void expect_stat_match(struct __test_metadata *_metadata, const char *cg)
 	char err[ERRLEN];
 
 	ASSERT_EQ(0, snap_read(cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
-	/* memory.stat is read after the walk, which drains LRU caches */
+	/* snap_read() drained the per-CPU LRU batches before the walk */
 	file = cg_stat(cg, "memory.stat", "file");
 	ASSERT_GE(file, 0) TH_LOG("%s: no file in memory.stat", cg);
 	pages = file / pgsz;
@@ -2244,6 +2338,1188 @@ TEST_F_TIMEOUT(pcs, root_cgroup, PCS_TIMEOUT)
  * kernels without memcg or booted with cgroup_disable=memory.
  */
 
+/*
+ * v2 of the walker: what a read costs the rest of the system
+ */
+
+/* Seconds a read of @cg's file takes, CPU time of this process if @cpu */
+static double read_secs(const char *cg, bool cpu)
+{
+	clockid_t clk = cpu ? CLOCK_PROCESS_CPUTIME_ID : CLOCK_MONOTONIC;
+	struct timespec a, b;
+	size_t len;
+	char *buf;
+	int fd, ret;
+
+	lru_drain();
+	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	clock_gettime(clk, &a);
+	ret = read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len);
+	clock_gettime(clk, &b);
+	close(fd);
+	if (ret)
+		return -1;
+	free(buf);
+	return (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median of @n reads of @cg (see read_secs()), or -1 */
+static double median_read_secs(const char *cg, bool cpu, int n)
+{
+	double t[16];
+	int i;
+
+	for (i = 0; i < n && i < 16; i++) {
+		t[i] = read_secs(cg, cpu);
+		if (t[i] < 0)
+			return -1;
+	}
+	qsort(t, i, sizeof(t[0]), dbl_cmp);
+	return t[i / 2];
+}
+
+/* Exit codes of read_fn() */
+enum { READ_FULL = 0, READ_ENODEV = 10, READ_ENOMEM = 11, READ_OTHER = 12 };
+
+struct reader {
+	const char *cg;		/* whose file is read */
+	int ready[2];		/* opened */
+	int go[2];		/* read now */
+};
+
+static int read_fn(const char *cgroup, void *arg)
+{
+	struct reader *rd = arg;
+	char *buf;
+	size_t len;
+	int fd, ret;
+	char c;
+
+	(void)cgroup;
+	fd = cg_open(rd->cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return READ_OTHER;
+	if (write(rd->ready[1], "x", 1) != 1 || read(rd->go[0], &c, 1) != 1)
+		return READ_OTHER;
+	ret = read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len);
+	if (!ret)
+		return READ_FULL;
+	return ret == -ENODEV ? READ_ENODEV : ret == -ENOMEM ? READ_ENOMEM :
+	       READ_OTHER;
+}
+
+/* Start read_fn() in @in, with @rd->cg open: its pid, or -1 */
+static pid_t reader_start(const char *in, struct reader *rd)
+{
+	pid_t pid;
+	char c;
+
+	if (pipe(rd->ready) || pipe(rd->go))
+		return -1;
+	pid = cg_run_nowait(in, read_fn, rd);
+	if (pid > 0 && read(rd->ready[0], &c, 1) != 1)
+		pid = -1;
+	return pid;
+}
+
+static void reader_close(struct reader *rd)
+{
+	close(rd->ready[0]);
+	close(rd->ready[1]);
+	close(rd->go[0]);
+	close(rd->go[1]);
+}
+
+/*
+ * v2 10.1: removing the cgroup being read, and making an unrelated one
+ * meanwhile, return long before a full read of that cgroup would end (a
+ * read notices that its cgroup is dying between batches and fails with
+ * ENODEV); v1 held cgroup_mutex in rmdir until the walk ended.
+ */
+TEST_F_TIMEOUT(pcs, rmdir_during_read, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	const long n = 16384;	/* 64 MiB of tmpfs: a read of ~1 s here */
+	char victim[PATH_MAX], other[PATH_MAX], path[PATH_MAX];
+	struct job job = { .op = JOB_WRITE, .seed = 31, .count = n, .size = n };
+	double full, t0, t_rmdir = -1, t_mkdir;
+	int attempt, code = -1, p[2];
+	struct reader rd = {};
+	pid_t pid, rpid;
+
+	if (!e->tmpfs[0])
+		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
+	job.path = path_of(path, e->tmpfs, "big");
+	for (attempt = 0; attempt < 3; attempt++) {
+		pathf(victim, "%s/victim%d", e->cg, attempt);
+		ASSERT_EQ(0, cg_create(victim));
+		ASSERT_EQ(0, run_in(victim, -1, &job, 1));
+		full = median_read_secs(victim, false, 3);
+		ASSERT_GT(full, 0.0);
+
+		rd.cg = victim;
+		rpid = reader_start(e->root, &rd);
+		ASSERT_GT(rpid, 0);
+		ASSERT_EQ(1, write(rd.go[1], "x", 1));
+		usleep(full * 1e6 / 4);
+		/* rmdir in a child, mkdir here while it runs */
+		ASSERT_EQ(0, pipe(p));
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (!pid) {
+			t0 = mono_now();
+			if (rmdir(victim))
+				_exit(1);
+			t_rmdir = mono_now() - t0;
+			_exit(write(p[1], &t_rmdir, sizeof(t_rmdir)) ==
+			      sizeof(t_rmdir) ? 0 : 2);
+		}
+		usleep(10000);
+		pathf(other, "%s/other%d", e->cg, attempt);
+		t0 = mono_now();
+		ASSERT_EQ(0, cg_create(other));
+		t_mkdir = mono_now() - t0;
+		EXPECT_EQ(0, reap(pid, mono_now() + GRACE_SECS));
+		ASSERT_EQ((ssize_t)sizeof(t_rmdir), read(p[0], &t_rmdir, sizeof(t_rmdir)));
+		close(p[0]);
+		close(p[1]);
+		code = reap(rpid, mono_now() + GRACE_SECS);
+		reader_close(&rd);
+		ASSERT_EQ(0, unlink(path));
+		if (code != READ_FULL)
+			break;
+		/* The read ended before the rmdir: no evidence, try again */
+		ksft_print_msg("read of %.3f s ended before the rmdir, again\n", full);
+	}
+	EXPECT_EQ(READ_ENODEV, code) TH_LOG("the read ended with %d", code);
+	EXPECT_LT(t_rmdir, full / 2)
+		TH_LOG("rmdir took %.3f s, a full read %.3f s", t_rmdir, full);
+	EXPECT_LT(t_mkdir, full / 2)
+		TH_LOG("mkdir took %.3f s, a full read %.3f s", t_mkdir, full);
+}
+
+/*
+ * v2 10.2: a process that mlockall()s costs a read of its cgroup what it
+ * locks, not a scan of host memory (v1 scanned every page frame of a zone
+ * as soon as the cgroup had one unevictable page).
+ */
+TEST_F_TIMEOUT(pcs, mlockall_cost, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	struct holder h = { .mode = HOLD_MLOCKALL, .bytes = 16 << 20 };
+	struct job jobs[16];
+	char path[16][PATH_MAX], name[16];
+	double quiet, locked;
+	pid_t pid;
+	int i;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	for (i = 0; i < 16; i++) {
+		snprintf(name, sizeof(name), "small%d", i);
+		jobs[i] = (struct job){ .op = JOB_WRITE, .seed = 40 + i,
+					.count = 4, .size = 4,
+					.path = path_of(path[i], e->ext4, name) };
+	}
+	ASSERT_EQ(0, run_in(e->cg, -1, jobs, 16));
+	quiet = median_read_secs(e->cg, true, 5);
+	ASSERT_GT(quiet, 0.0);
+	pid = holder_start(e->cg, &h);
+	ASSERT_GT(pid, 0) TH_LOG("cannot mlockall in the cgroup");
+	EXPECT_GT(cg_stat(e->cg, "memory.stat", "unevictable"), 0);
+	locked = median_read_secs(e->cg, true, 5);
+	EXPECT_EQ(0, holder_stop(&h, pid));
+	/* The locker's own VMAs: a few more steps, nothing like a zone */
+	EXPECT_LT(locked, 2 * quiet + 0.02)
+		TH_LOG("read CPU time %.4f s with a 16 MiB mlockall() process, %.4f s without",
+		       locked, quiet);
+}
+
+/* A process in the cgroup that maps unevictable page cache and waits */
+struct unev {
+	char ramfs_mapped[PATH_MAX];
+	char ramfs_unmapped[PATH_MAX];
+	char noswap[PATH_MAX];
+	long pages;
+	int shmid;
+	int ready[2];
+	int go[2];
+};
+
+static int map_file(const char *path, long pages, unsigned int seed)
+{
+	struct job j = { .op = JOB_WRITE, .path = path, .seed = seed,
+			 .count = pages, .size = pages };
+	void *addr;
+	int fd;
+
+	if (do_job(&j))
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	addr = mmap(NULL, pages * pgsz, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	return addr == MAP_FAILED ? -1 : 0;
+}
+
+static int unev_fn(const char *cgroup, void *arg)
+{
+	struct unev *u = arg;
+	struct job j = { .op = JOB_WRITE, .path = u->ramfs_unmapped, .seed = 52,
+			 .count = u->pages, .size = u->pages };
+	char *shm, c;
+
+	(void)cgroup;
+	if (map_file(u->ramfs_mapped, u->pages, 51) || do_job(&j) ||
+	    map_file(u->noswap, u->pages, 53))
+		return 1;
+	shm = shmat(u->shmid, NULL, 0);
+	if (shm == (void *)-1)
+		return 2;
+	memset(shm, 0x3c, u->pages * pgsz);
+	if (shmctl(u->shmid, SHM_LOCK, NULL))
+		return 3;
+	if (write(u->ready[1], "x", 1) != 1 || read(u->go[0], &c, 1) < 0)
+		return 4;
+	return 0;
+}
+
+/* The record of @s with device @dev and inode @ino, or NULL */
+static const struct pcs_rec *snap_find_dev(const struct pcs_snap *s,
+					   dev_t dev, unsigned long ino)
+{
+	struct fkey k = { major(dev), minor(dev), ino };
+
+	return snap_find(s, &k);
+}
+
+/* The device and inode of @pid's mapping named like @name, from maps */
+static int maps_key(pid_t pid, const char *name, dev_t *dev, unsigned long *ino)
+{
+	char path[64], line[512];
+	unsigned int maj, min;
+	int ret = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, name))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %x:%x %lu", &maj, &min, ino) == 3) {
+			*dev = makedev(maj, min);
+			ret = 0;
+		}
+		break;
+	}
+	fclose(f);
+	return ret;
+}
+
+/*
+ * v2 10.2: unevictable page cache is found through the cgroup's processes
+ * that map it: ramfs, noswap tmpfs and SHM_LOCKed shared memory; a ramfs
+ * file nobody maps is not listed, as documented.
+ */
+TEST_F_TIMEOUT(pcs, unevictable_mapped, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	struct unev u = { .pages = 32 };
+	char sub[PATH_MAX];
+	const struct pcs_rec *r;
+	struct pcs_snap s = {};
+	struct stat st;
+	char err[ERRLEN], c;
+	unsigned long ino;
+	dev_t dev;
+	pid_t pid;
+
+	ASSERT_EQ(0, mkdir(e->mnt, 0755) && errno != EEXIST ? -1 : 0);
+	ASSERT_EQ(0, mount("ramfs", e->mnt, "ramfs", 0, NULL));
+	path_of(u.ramfs_mapped, e->mnt, "mapped");
+	path_of(u.ramfs_unmapped, e->mnt, "unmapped");
+	path_of(sub, e->mnt, "noswap");
+	ASSERT_EQ(0, mkdir(sub, 0755));
+	if (mount("tmpfs", sub, "tmpfs", 0, "noswap"))
+		SKIP(return, "no noswap tmpfs: %s", strerror(errno));
+	path_of(u.noswap, sub, "mapped");
+	u.shmid = shmget(IPC_PRIVATE, u.pages * pgsz, IPC_CREAT | 0600);
+	ASSERT_GE(u.shmid, 0);
+	ASSERT_EQ(0, pipe(u.ready));
+	ASSERT_EQ(0, pipe(u.go));
+	pid = cg_run_nowait(e->cg, unev_fn, &u);
+	ASSERT_GT(pid, 0);
+	ASSERT_EQ(1, read(u.ready[0], &c, 1)) TH_LOG("the mapper failed");
+
+	ASSERT_EQ(0, snap_read(e->cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
+	ASSERT_EQ(0, stat(u.ramfs_mapped, &st));
+	r = snap_find_dev(&s, st.st_dev, st.st_ino);
+	EXPECT_TRUE(r && r->nr == (unsigned long)u.pages) TH_LOG("mapped ramfs file");
+	ASSERT_EQ(0, stat(u.noswap, &st));
+	r = snap_find_dev(&s, st.st_dev, st.st_ino);
+	EXPECT_TRUE(r && r->nr == (unsigned long)u.pages) TH_LOG("mapped noswap tmpfs file");
+	ASSERT_EQ(0, maps_key(pid, "SYSV", &dev, &ino));
+	r = snap_find_dev(&s, dev, ino);
+	EXPECT_TRUE(r && r->nr == (unsigned long)u.pages) TH_LOG("SHM_LOCKed segment");
+	ASSERT_EQ(0, stat(u.ramfs_unmapped, &st));
+	EXPECT_EQ(NULL, snap_find_dev(&s, st.st_dev, st.st_ino))
+		TH_LOG("a ramfs file nobody maps is documented as not listed");
+	snap_free(&s);
+
+	EXPECT_EQ(1, write(u.go[1], "x", 1));
+	EXPECT_EQ(0, reap(pid, mono_now() + GRACE_SECS));
+	shmctl(u.shmid, IPC_RMID, NULL);
+	umount2(sub, MNT_DETACH);
+}
+
+/* Keep @path's first @pages pages referenced: spliced into a pipe, unread */
+static int splice_fn(const char *cgroup, void *arg)
+{
+	struct holder *h = arg;
+	loff_t off = 0;
+	int fd, p[2];
+	ssize_t ret;
+	char c;
+
+	(void)cgroup;
+	fd = open(h->job.path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || pipe(p) ||
+	    fcntl(p[1], F_SETPIPE_SZ, h->job.count * pgsz) < h->job.count * pgsz)
+		return 1;
+	while (off < h->job.count * pgsz) {
+		ret = splice(fd, &off, p[1], NULL, h->job.count * pgsz - off, 0);
+		if (ret <= 0)
+			return 2;
+	}
+	if (write(h->ready[1], "x", 1) != 1 || read(h->go[0], &c, 1) < 0)
+		return 3;
+	return 0;
+}
+
+/* Stream @path (a file larger than the cgroup's memory.high) until killed */
+static int stream_forever_fn(const char *cgroup, void *arg)
+{
+	const char *path = arg;
+	char *buf = malloc(1 << 20);
+	int fd;
+
+	(void)cgroup;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!buf || fd < 0)
+		return 1;
+	for (;;)
+		if (read(fd, buf, 1 << 20) <= 0 && lseek(fd, 0, SEEK_SET))
+			return 2;
+}
+
+/*
+ * v2 10.3: under reclaim (memory.high below what the cgroup streams), a
+ * read costs a small multiple of the CPU time of a quiet read of the same
+ * cgroup, and files that stay cached throughout are listed whole: a tmpfs
+ * file (no swap) and an ext4 file whose pages are spliced into a pipe, so
+ * that reclaim isolates them again and again and puts them back.
+ */
+TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	const long big = 32768, hot = 256, warm = 64;	/* pages */
+	char fbig[PATH_MAX], fhot[PATH_MAX], fwarm[PATH_MAX];
+	struct job jhot = { .op = JOB_WRITE, .seed = 61, .count = hot, .size = hot };
+	struct holder h = { .job = { .op = JOB_READ, .count = warm } };
+	struct pcs_snap s = {};
+	const struct pcs_rec *r;
+	double churn[5], quiet;
+	struct fkey kh, kw;
+	char err[ERRLEN], c;
+	pid_t spid, hpid;
+	int i;
+
+	if (!e->ext4[0] || !e->tmpfs[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+	ASSERT_EQ(0, make_file(path_of(fbig, e->ext4, "stream"), 62, big, 0));
+	ASSERT_EQ(0, make_file(path_of(fwarm, e->ext4, "warm"), 63, warm, 0));
+	ASSERT_EQ(0, evict(fbig));
+	ASSERT_EQ(0, evict(fwarm));
+	jhot.path = path_of(fhot, e->tmpfs, "hot");
+	ASSERT_EQ(0, run_in(e->cg, -1, &jhot, 1));
+	ASSERT_EQ(0, cg_write(e->cg, "memory.high", "32M"));
+	h.job.path = fwarm;
+	ASSERT_EQ(0, pipe(h.ready));
+	ASSERT_EQ(0, pipe(h.go));
+	hpid = cg_run_nowait(e->cg, splice_fn, &h);
+	ASSERT_GT(hpid, 0);
+	ASSERT_EQ(1, read(h.ready[0], &c, 1)) TH_LOG("cannot splice %s", fwarm);
+	ASSERT_EQ(0, fkey_of(fhot, &kh));
+	ASSERT_EQ(0, fkey_of(fwarm, &kw));
+
+	spid = cg_run_nowait(e->cg, stream_forever_fn, fbig);
+	ASSERT_GT(spid, 0);
+	sleep(2);
+	for (i = 0; i < 5; i++) {
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+		ASSERT_EQ(0, snap_read(e->cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+		churn[i] = (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
+		r = snap_find(&s, &kh);
+		EXPECT_TRUE(r && r->nr == (unsigned long)hot)
+			TH_LOG("read %d: tmpfs file: %lu pages", i, r ? r->nr : 0);
+		r = snap_find(&s, &kw);
+		EXPECT_TRUE(r && r->nr == (unsigned long)warm)
+			TH_LOG("read %d: spliced file: %lu pages", i, r ? r->nr : 0);
+		snap_free(&s);
+	}
+	kill(spid, SIGKILL);
+	reap(spid, mono_now() + GRACE_SECS);
+	quiet = median_read_secs(e->cg, true, 5);
+	qsort(churn, 5, sizeof(churn[0]), dbl_cmp);
+	EXPECT_LT(churn[2], 4 * quiet + 0.01)
+		TH_LOG("median read CPU time %.4f s under reclaim, %.4f s quiet",
+		       churn[2], quiet);
+	EXPECT_LT(churn[4], 8 * quiet + 0.02)
+		TH_LOG("slowest read CPU time %.4f s under reclaim, %.4f s quiet",
+		       churn[4], quiet);
+	EXPECT_EQ(1, write(h.go[1], "x", 1));
+	EXPECT_EQ(0, reap(hpid, mono_now() + GRACE_SECS));
+}
+
+/*
+ * v2 10.4: a reader at its memory.max gets ENOMEM, not the OOM killer,
+ * and a read with room afterwards is whole.
+ */
+TEST_F_TIMEOUT(pcs, enomem_not_oom, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	const int nr_files = 4000;
+	char src[PATH_MAX], rdcg[PATH_MAX], dir[PATH_MAX], path[PATH_MAX];
+	struct pcs_snap s = {};
+	struct reader rd = {};
+	struct job *jobs;
+	char err[ERRLEN], max[32];
+	long cur;
+	pid_t pid;
+	int i, code;
+
+	if (!e->tmpfs[0])
+		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, make_cg(src, e->cg, "src"));
+	ASSERT_EQ(0, make_cg(rdcg, e->cg, "reader"));
+	path_of(dir, e->tmpfs, "many");
+	ASSERT_EQ(0, mkdir(dir, 0755));
+	jobs = calloc(nr_files, sizeof(*jobs));
+	ASSERT_NE(NULL, jobs);
+	for (i = 0; i < nr_files; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%d", i);
+		jobs[i] = (struct job){ .op = JOB_WRITE, .seed = 70 + i,
+					.count = 1, .size = 1,
+					.path = strdup(path_of(path, dir, name)) };
+	}
+	ASSERT_EQ(0, run_in(src, -1, jobs, nr_files));
+	for (i = 0; i < nr_files; i++)
+		free((char *)jobs[i].path);
+	free(jobs);
+
+	rd.cg = src;
+	pid = reader_start(rdcg, &rd);
+	ASSERT_GT(pid, 0);
+	cur = cg_read_long(rdcg, "memory.current");
+	ASSERT_GT(cur, 0);
+	snprintf(max, sizeof(max), "%ld", cur + (64 << 10));
+	ASSERT_EQ(0, cg_write(rdcg, "memory.max", max));
+	ASSERT_EQ(1, write(rd.go[1], "x", 1));
+	code = reap(pid, mono_now() + PCS_TIMEOUT / 2);
+	reader_close(&rd);
+	EXPECT_EQ(READ_ENOMEM, code)
+		TH_LOG("the reader at memory.max %s ended with %d", max, code);
+	EXPECT_EQ(0, cg_read_key_long(rdcg, "memory.events", "oom_kill "));
+	EXPECT_EQ(0, cg_read_key_long(rdcg, "memory.events", "oom "));
+
+	ASSERT_EQ(0, cg_write(rdcg, "memory.max", "max"));
+	ASSERT_EQ(0, snap_read(src, PCS_STRICT, &s, err)) TH_LOG("%s", err);
+	EXPECT_EQ((size_t)nr_files, s.nr);
+	snap_free(&s);
+}
+
+/* The page frame number of @addr, or 0 */
+static unsigned long long pfn_of(void *addr)
+{
+	unsigned long long e = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &e, 8, (unsigned long)addr / pgsz * 8) != 8)
+		e = 0;
+	close(fd);
+	return (e >> 63) & 1 ? e & ((1ULL << 55) - 1) : 0;
+}
+
+struct cow {
+	long pages;
+	int ready[2];
+	int go[2];
+};
+
+/*
+ * Share @pages anonymous pages with a child that exits, then write each:
+ * the kernel reuses an exclusively mapped page unless someone else holds
+ * a reference on it.  Exit code: pages copied (at most 250), or 251+.
+ */
+static int cow_fn(const char *cgroup, void *arg)
+{
+	struct cow *c = arg;
+	unsigned long long before;
+	long i, copied = 0;
+	char *mem, x;
+	pid_t pid;
+
+	(void)cgroup;
+	mem = mmap(NULL, c->pages * pgsz, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED || madvise(mem, c->pages * pgsz, MADV_NOHUGEPAGE))
+		return 251;
+	memset(mem, 1, c->pages * pgsz);
+	pid = fork();
+	if (!pid)
+		_exit(0);
+	if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+		return 252;
+	if (write(c->ready[1], "x", 1) != 1 || read(c->go[0], &x, 1) != 1)
+		return 253;
+	for (i = 0; i < c->pages; i++) {
+		before = pfn_of(mem + i * pgsz);
+		mem[i * pgsz] = 2;
+		if (!before || pfn_of(mem + i * pgsz) != before)
+			copied++;
+		usleep(200);
+	}
+	return copied > 250 ? 250 : copied;
+}
+
+static int loop_read_fn(const char *cgroup, void *arg)
+{
+	const char *cg = arg;
+	struct pcs_snap s = {};
+	char err[ERRLEN];
+
+	(void)cgroup;
+	for (;;)
+		if (snap_read(cg, PCS_STRICT, &s, err))
+			return 1;
+}
+
+/*
+ * v2 10.5: reads take no reference on anonymous memory of a cgroup without
+ * shmem: a page written after fork() is reused in place while a reader
+ * loops (v1 referenced every anonymous folio it stepped over, so some of
+ * those writes had to copy).
+ */
+TEST_F_TIMEOUT(pcs, anon_cow_reuse, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	struct job j = { .op = JOB_WRITE, .seed = 81, .count = 64, .size = 64 };
+	struct cow c = { .pages = 1024 };
+	char path[PATH_MAX], x;
+	pid_t cpid, rpid;
+	int copied;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	j.path = path_of(path, e->ext4, "cowfile");
+	ASSERT_EQ(0, run_in(e->cg, -1, &j, 1));
+	ASSERT_EQ(0, pipe(c.ready));
+	ASSERT_EQ(0, pipe(c.go));
+	cpid = cg_run_nowait(e->cg, cow_fn, &c);
+	ASSERT_GT(cpid, 0);
+	ASSERT_EQ(1, read(c.ready[0], &x, 1));
+	rpid = cg_run_nowait(e->root, loop_read_fn, e->cg);
+	ASSERT_GT(rpid, 0);
+	usleep(200000);
+	ASSERT_EQ(1, write(c.go[1], "x", 1));
+	copied = reap(cpid, mono_now() + PCS_TIMEOUT / 2);
+	kill(rpid, SIGKILL);
+	reap(rpid, mono_now() + GRACE_SECS);
+	EXPECT_EQ(0, copied)
+		TH_LOG("%d of %ld anonymous pages were copied on write", copied, c.pages);
+}
+
+#define KPF_LRU		5
+
+/* Is the page at @addr on an LRU list, per /proc/kpageflags: 1, 0, -1 */
+static int on_lru(void *addr)
+{
+	unsigned long long pfn = pfn_of(addr), flags;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC), ret = -1;
+
+	if (fd < 0 || !pfn)
+		goto out;
+	if (pread(fd, &flags, 8, pfn * 8) == 8)
+		ret = (flags >> KPF_LRU) & 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static int read_raw_fn(const char *cgroup, void *arg)
+{
+	const char *cg = arg;
+	size_t len;
+	char *buf;
+	int fd;
+
+	(void)cgroup;
+	if (pin_cpu(0))
+		return 1;
+	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len))
+		return 2;
+	return 0;
+}
+
+/*
+ * v2 10.5: a read does not drain other CPUs' LRU batches (v1 called
+ * lru_add_drain_all() at every read): folios just added on CPU 1 stay off
+ * the LRU lists while CPU 0 reads.
+ */
+TEST_F_TIMEOUT(pcs, no_lru_drain, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	char path[PATH_MAX], buf[4096];
+	int fd, i, before = 0, after = 0, attempt;
+	char *map;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "needs two CPUs");
+	ASSERT_EQ(0, pin_cpu(1));
+	for (attempt = 0; attempt < 3; attempt++) {
+		ASSERT_EQ(0, make_file(path_of(path, e->ext4, "batched"), 91, 4, 0));
+		ASSERT_EQ(0, evict(path));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_GE(fd, 0);
+		ASSERT_EQ(0, posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM));
+		for (i = 0; i < 4; i++)
+			ASSERT_EQ(4096, pread(fd, buf, 4096, i * pgsz));
+		map = mmap(NULL, 4 * pgsz, PROT_READ, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		for (before = 0, i = 0; i < 4; i++)
+			before += on_lru(map + i * pgsz) == 0;
+		if (before)
+			ASSERT_EQ(0, cg_run(e->root, read_raw_fn, e->root));
+		for (after = 0, i = 0; i < 4; i++)
+			after += on_lru(map + i * pgsz) == 0;
+		munmap(map, 4 * pgsz);
+		close(fd);
+		if (before)
+			break;
+	}
+	if (!before)
+		SKIP(return, "the folios reached the LRU before the read");
+	EXPECT_EQ(before, after)
+		TH_LOG("%d folios in CPU 1's batch before a read on CPU 0, %d after",
+		       before, after);
+}
+
+/*
+ * v2 10.6: one snapshot per open file: reads, preads and seeks back to 0
+ * all return bytes of the snapshot taken at the first read (v1 walked
+ * again after a seek to 0); a new open sees the new file.
+ */
+TEST_F_TIMEOUT(pcs, snapshot_per_open, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	struct job j[2] = {
+		{ .op = JOB_WRITE, .seed = 101, .count = 8, .size = 8 },
+		{ .op = JOB_WRITE, .seed = 102, .count = 8, .size = 8 },
+	};
+	char fa[PATH_MAX], fb[PATH_MAX], head[16], *buf, *buf2;
+	struct pcs_snap s = {};
+	size_t len;
+	struct fkey kb;
+	char err[ERRLEN];
+	int fd;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	j[0].path = path_of(fa, e->ext4, "snapa");
+	j[1].path = path_of(fb, e->ext4, "snapb");
+	ASSERT_EQ(0, run_in(e->cg, -1, &j[0], 1));
+	fd = cg_open(e->cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	ASSERT_EQ((ssize_t)sizeof(head), read(fd, head, sizeof(head)));
+	ASSERT_EQ(0, run_in(e->cg, -1, &j[1], 1));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len));
+	EXPECT_EQ(0, memcmp(head, buf, sizeof(head)));
+	buf2 = malloc(len + 1);
+	ASSERT_NE(NULL, buf2);
+	ASSERT_EQ((ssize_t)len - 3, pread(fd, buf2, len + 1, 3));
+	EXPECT_EQ(0, memcmp(buf + 3, buf2, len - 3));
+	ASSERT_EQ(0, fkey_of(fb, &kb));
+	s.buf = buf;
+	s.len = len;
+	ASSERT_EQ(0, pcs_parse(&s, PCS_STRICT, err)) TH_LOG("%s", err);
+	EXPECT_EQ(NULL, snap_find(&s, &kb)) TH_LOG("a seek to 0 took a new snapshot");
+	snap_free(&s);
+	free(buf2);
+	close(fd);
+	expect_cached(_metadata, e->cg, fb, NULL);
+}
+
+/*
+ * v2 identity and hash
+ */
+
+#define XXH_P1	0x9E3779B185EBCA87ULL
+#define XXH_P2	0xC2B2AE3D27D4EB4FULL
+#define XXH_P3	0x165667B19E3779F9ULL
+#define XXH_P4	0x85EBCA77C2B2AE63ULL
+#define XXH_P5	0x27D4EB2F165667C5ULL
+
+static unsigned long long rotl64(unsigned long long x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static unsigned long long xxh_round(unsigned long long acc,
+				    unsigned long long in)
+{
+	return rotl64(acc + in * XXH_P2, 31) * XXH_P1;
+}
+
+/* Inverse of an odd number modulo 2^64 (Newton's iteration) */
+static unsigned long long inv64(unsigned long long a)
+{
+	unsigned long long x = a;
+	int i;
+
+	for (i = 0; i < 6; i++)
+		x *= 2 - a * x;
+	return x;
+}
+
+/* The four accumulators of xxh64 (seed 0) after @stripes stripes of @p */
+static void xxh_accs(const unsigned long long *p, int stripes,
+		     unsigned long long v[4])
+{
+	int i, k;
+
+	v[0] = XXH_P1 + XXH_P2;
+	v[1] = XXH_P2;
+	v[2] = 0;
+	v[3] = -XXH_P1;
+	for (k = 0; k < stripes; k++)
+		for (i = 0; i < 4; i++)
+			v[i] = xxh_round(v[i], p[4 * k + i]);
+}
+
+/* xxh64 with seed 0 of @len bytes, @len a multiple of 32 */
+static unsigned long long xxh64_page(const void *data, size_t len)
+{
+	const unsigned long long *p = data;
+	unsigned long long v[4], h;
+	int i;
+
+	xxh_accs(p, len / 32, v);
+	h = rotl64(v[0], 1) + rotl64(v[1], 7) + rotl64(v[2], 12) +
+	    rotl64(v[3], 18);
+	for (i = 0; i < 4; i++)
+		h = (h ^ xxh_round(0, v[i])) * XXH_P1 + XXH_P4;
+	h += len;
+	h ^= h >> 33;
+	h *= XXH_P2;
+	h ^= h >> 29;
+	h *= XXH_P3;
+	h ^= h >> 32;
+	return h;
+}
+
+/*
+ * Make @b, a page that differs from @a but has the same xxh64: change
+ * stripe @k, then solve stripe @k + 1 lane by lane through the inverse of
+ * the round so that the accumulators meet again (review point 9).
+ */
+static void xxh_forge(const void *a, void *b, int k)
+{
+	const unsigned long long *pa = a;
+	unsigned long long *pb = b, va[4], vb[4], t;
+	int i;
+
+	memcpy(b, a, pgsz);
+	for (i = 0; i < 4; i++)
+		pb[4 * k + i] ^= mix64(i + 1);
+	xxh_accs(pa, k + 2, va);
+	xxh_accs(pb, k + 1, vb);
+	for (i = 0; i < 4; i++) {
+		t = va[i] * inv64(XXH_P1);
+		t = (t >> 31) | (t << 33);	/* rotr 31 */
+		pb[4 * (k + 1) + i] = (t - vb[i]) * inv64(XXH_P2);
+	}
+}
+
+static int write_page(const char *path, const void *buf)
+{
+	int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+	int ret = -1;
+
+	if (fd < 0)
+		return -1;
+	if (pwrite(fd, buf, pgsz, 0) == pgsz && !fsync(fd))
+		ret = 0;
+	close(fd);
+	return ret;
+}
+
+/*
+ * v2 11.2: two different pages with equal xxh64 (v1's per-page digest) get
+ * different hashes and sketch values; a copy of the first one still hashes
+ * alike.
+ */
+TEST_F_TIMEOUT(pcs, hash_forgery, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	char f[3][PATH_MAX];
+	struct job j[3];
+	struct pcs_rec r[3];
+	unsigned long long v[3];
+	char *a, *b;
+	int i;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	if (pgsz != 4096)
+		SKIP(return, "the forgery is for 4 KiB pages");
+	a = malloc(pgsz);
+	b = malloc(pgsz);
+	ASSERT_TRUE(a && b);
+	fill_pages(a, 1, 111, 0);
+	xxh_forge(a, b, 10);
+	ASSERT_NE(0, memcmp(a, b, pgsz));
+	ASSERT_EQ(xxh64_page(a, pgsz), xxh64_page(b, pgsz))
+		TH_LOG("the forgery does not collide: the test is wrong");
+	ASSERT_EQ(0, write_page(path_of(f[0], e->ext4, "orig"), a));
+	ASSERT_EQ(0, write_page(path_of(f[1], e->ext4, "forged"), b));
+	ASSERT_EQ(0, write_page(path_of(f[2], e->ext4, "copy"), a));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, evict(f[i]));
+		j[i] = (struct job){ .op = JOB_READ, .path = f[i], .count = 1 };
+	}
+	ASSERT_EQ(0, run_in(e->cg, -1, j, 3));
+	for (i = 0; i < 3; i++) {
+		expect_cached_sk(_metadata, e->cg, f[i], &r[i], &v[i]);
+		ASSERT_EQ(1U, r[i].nr_sketch);
+	}
+	EXPECT_NE(r[0].hash, r[1].hash) TH_LOG("a forged page hashes like the original");
+	EXPECT_NE(v[0], v[1]) TH_LOG("a forged page has the original's value");
+	EXPECT_EQ(r[0].hash, r[2].hash) TH_LOG("a copy hashes differently");
+	EXPECT_EQ(v[0], v[2]);
+	free(a);
+	free(b);
+}
+
+/* How many values two sorted sketches share */
+static int sketch_common(const unsigned long long *a, int na,
+			 const unsigned long long *b, int nb)
+{
+	int i = 0, k = 0, n = 0;
+
+	while (i < na && k < nb) {
+		if (a[i] == b[k])
+			n++, i++, k++;
+		else if (a[i] < b[k])
+			i++;
+		else
+			k++;
+	}
+	return n;
+}
+
+/*
+ * v2 15: sketches share a value exactly where two files cache the same
+ * bytes at the same offset.  Complete sketches (at most 128 pages) give the
+ * exact overlap; larger ones are coordinated samples: every value of the
+ * smaller set's sketch below the larger sketch's largest value is in it;
+ * unrelated files share nothing; fully cached copies have equal sketches.
+ */
+TEST_F_TIMEOUT(pcs, sketch_overlap, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	static unsigned long long v[6][SKETCH_MAX];
+	const char *names[] = { "f", "g", "u", "F", "G", "H" };
+	char c1[PATH_MAX], c2[PATH_MAX], f[6][PATH_MAX];
+	struct job j1[] = {
+		{ .op = JOB_READ, .first = 0, .count = 48, .random = true },
+		{ .op = JOB_READ, .first = 0, .count = 48, .random = true },
+		{ .op = JOB_READ, .count = 1024 },
+	};
+	struct job j2[] = {
+		{ .op = JOB_READ, .first = 16, .count = 48, .random = true },
+		{ .op = JOB_READ, .first = 0, .count = 512, .random = true },
+		{ .op = JOB_READ, .count = 1024 },
+	};
+	struct pcs_rec r[6];
+	int i, n;
+
+	if (!e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4);
+	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, make_cg(c1, e->cg, "c1"));
+	ASSERT_EQ(0, make_cg(c2, e->cg, "c2"));
+	for (i = 0; i < 6; i++) {
+		path_of(f[i], e->ext4, names[i]);
+		ASSERT_EQ(0, make_file(f[i], i == 2 ? 122 : 121, i < 3 ? 64 : 1024, 0));
+		ASSERT_EQ(0, evict(f[i]));
+	}
+	/* c1: f[0..48) u[0..48) F whole; c2: g[16..64) G[0..512) H whole */
+	j1[0].path = f[0];
+	j1[1].path = f[2];
+	j1[2].path = f[3];
+	j2[0].path = f[1];
+	j2[1].path = f[4];
+	j2[2].path = f[5];
+	ASSERT_EQ(0, run_in(c1, -1, j1, 3));
+	ASSERT_EQ(0, run_in(c2, -1, j2, 3));
+	for (i = 0; i < 6; i++)
+		expect_cached_sk(_metadata, i % 3 == 0 || i == 2 ? c1 : c2, f[i],
+				 &r[i], v[i]);
+	ASSERT_EQ(48, (int)r[0].nr_sketch);
+	ASSERT_EQ(48, (int)r[1].nr_sketch);
+	EXPECT_EQ(32, sketch_common(v[0], 48, v[1], 48))
+		TH_LOG("pages 16..47 are the same in both copies");
+	EXPECT_EQ(0, sketch_common(v[0], 48, v[2], 48)) TH_LOG("unrelated files");
+	ASSERT_EQ(SKETCH_MAX, (int)r[3].nr_sketch);
+	ASSERT_EQ(SKETCH_MAX, (int)r[4].nr_sketch);
+	EXPECT_EQ(r[3].hash, r[5].hash);
+	EXPECT_EQ(0, memcmp(v[3], v[5], sizeof(v[3]))) TH_LOG("equal copies");
+	for (i = 0, n = 0; i < SKETCH_MAX; i++) {
+		if (v[4][i] > v[3][SKETCH_MAX - 1])
+			break;
+		n++;
+		EXPECT_EQ(1, sketch_common(&v[4][i], 1, v[3], SKETCH_MAX))
+			TH_LOG("value %d of the half copy is not in the whole one's", i);
+	}
+	EXPECT_GT(n, 0) TH_LOG("the half copy shares nothing with the whole one");
+}
+
+/* Make a btrfs filesystem in a file and mount it at @mnt: 0, or skip reason */
+static const char *btrfs_mount(const char *img, const char *mnt)
+{
+	char cmd[PATH_MAX * 2 + 64], loopdev[64];
+	struct loop_info64 info = {};
+	int ctl, nr, lfd, ffd;
+
+	ffd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (ffd < 0 || ftruncate(ffd, 256 << 20))
+		return "cannot make the image file";
+	snprintf(cmd, sizeof(cmd), "mkfs.btrfs -q -f %s >/dev/null 2>&1", img);
+	if (system(cmd))
+		return "no working mkfs.btrfs";
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0)
+		return "no loop devices";
+	snprintf(loopdev, sizeof(loopdev), "/dev/loop%d", nr);
+	lfd = open(loopdev, O_RDWR | O_CLOEXEC);
+	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
+		return "cannot attach the loop device";
+	info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	close(ffd);
+	if (mkdir(mnt, 0755) && errno != EEXIST)
+		return "cannot make the mount point";
+	if (mount(loopdev, mnt, "btrfs", 0, NULL)) {
+		close(lfd);
+		return "cannot mount btrfs (CONFIG_BTRFS_FS=n?)";
+	}
+	close(lfd);	/* autoclear: detached at umount */
+	return NULL;
+}
+
+/*
+ * v2 11.1: the same file in two btrfs snapshots (same inode number on one
+ * superblock) read from two cgroups is two records, each with the device
+ * and inode stat() reports for its path, and equal hashes; the parent lists
+ * both (v1 merged them).  An ext4 copy hashes alike.
+ */
+TEST_F_TIMEOUT(pcs, btrfs_snapshots, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	const long n = 64;
+	char img[PATH_MAX], sub[PATH_MAX], fa[PATH_MAX], fb[PATH_MAX];
+	char fe[PATH_MAX], c1[PATH_MAX], c2[PATH_MAX];
+	struct btrfs_ioctl_vol_args va = {};
+	struct btrfs_ioctl_vol_args_v2 vb = {};
+	struct job ja = { .op = JOB_READ, .count = n };
+	struct job jb = { .op = JOB_READ, .count = n };
+	struct pcs_rec ra, rb, re;
+	const struct pcs_rec *r;
+	struct pcs_snap s = {};
+	struct stat sa, sb;
+	const char *why;
+	char err[ERRLEN];
+	int fd, sfd;
+
+	if (!e->tmpfs[0] || !e->ext4[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+	why = btrfs_mount(path_of(img, e->tmpfs, "btrfs.img"), e->mnt);
+	if (why)
+		SKIP(return, "%s", why);
+	fd = open(e->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	strcpy(va.name, "image");
+	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, &va));
+	ASSERT_EQ(0, make_file(pathf(sub, "%s/image/lib", e->mnt), 131, n, 0));
+	sfd = open(pathf(sub, "%s/image", e->mnt), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_GE(sfd, 0);
+	vb.fd = sfd;
+	strcpy(vb.name, "ctr-a");
+	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SNAP_CREATE_V2, &vb));
+	strcpy(vb.name, "ctr-b");
+	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SNAP_CREATE_V2, &vb));
+	close(sfd);
+	close(fd);
+	ja.path = pathf(fa, "%s/ctr-a/lib", e->mnt);
+	jb.path = pathf(fb, "%s/ctr-b/lib", e->mnt);
+	ASSERT_EQ(0, stat(fa, &sa));
+	ASSERT_EQ(0, stat(fb, &sb));
+	ASSERT_EQ(sa.st_ino, sb.st_ino) TH_LOG("snapshots keep inode numbers");
+	ASSERT_NE(sa.st_dev, sb.st_dev) TH_LOG("each snapshot has its device");
+	ASSERT_EQ(0, make_file(path_of(fe, e->ext4, "lib"), 131, n, 0));
+	write_str(DROP_CACHES, "3");
+	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
+	ASSERT_EQ(0, make_cg(c1, e->cg, "c1"));
+	ASSERT_EQ(0, make_cg(c2, e->cg, "c2"));
+	ja.path = fa;
+	ASSERT_EQ(0, run_in(c1, -1, &ja, 1));
+	jb.path = fb;
+	ASSERT_EQ(0, run_in(c2, -1, &jb, 1));
+	jb.path = fe;
+	ASSERT_EQ(0, run_in(c2, -1, &jb, 1));
+
+	expect_cached(_metadata, c1, fa, &ra);
+	expect_cached(_metadata, c2, fb, &rb);
+	expect_cached(_metadata, c2, fe, &re);
+	EXPECT_EQ(n, (long)ra.nr);
+	EXPECT_EQ(n, (long)rb.nr);
+	EXPECT_EQ(ra.hash, rb.hash) TH_LOG("the same bytes in two snapshots");
+	EXPECT_EQ(ra.hash, re.hash) TH_LOG("the same bytes on btrfs and ext4");
+	ASSERT_EQ(0, snap_read(e->cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
+	r = snap_find_dev(&s, sa.st_dev, sa.st_ino);
+	EXPECT_TRUE(r && r->nr == (unsigned long)n) TH_LOG("ctr-a in the parent");
+	r = snap_find_dev(&s, sb.st_dev, sb.st_ino);
+	EXPECT_TRUE(r && r->nr == (unsigned long)n) TH_LOG("ctr-b in the parent");
+	snap_free(&s);
+}
+
+/*
+ * v2 11.1: a disk's own page cache is listed as the disk, lsblk's
+ * MAJ:MIN, with inode 0.
+ */
+TEST_F_TIMEOUT(pcs, blockdev_record, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	char node[PATH_MAX];
+	struct job j = { .op = JOB_READ, .count = 16, .random = true };
+	struct pcs_snap s = {};
+	const struct pcs_rec *r;
+	struct stat st;
+	char err[ERRLEN];
+	long long size;
+	int fd;
+
+	if (!e->ext4[0] || !e->tmpfs[0])
+		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+	ASSERT_EQ(0, stat(e->ext4, &st));
+	/* A node of our own for the disk under the ext4 mount */
+	path_of(node, e->tmpfs, "disk");
+	ASSERT_EQ(0, mknod(node, S_IFBLK | 0600, st.st_dev));
+	fd = open(node, O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(fd, 0);
+	size = lseek(fd, 0, SEEK_END);
+	close(fd);
+	ASSERT_GT(size, 64LL * pgsz);
+	/* The last pages of the disk: not cached by anyone yet */
+	j.path = node;
+	j.first = size / pgsz - 32;
+	ASSERT_EQ(0, run_in(e->cg, -1, &j, 1));
+	ASSERT_EQ(0, snap_read(e->cg, PCS_STRICT, &s, err)) TH_LOG("%s", err);
+	r = snap_find_dev(&s, st.st_dev, 0);
+	ASSERT_NE(NULL, r) TH_LOG("no record %u:%u ino=0", major(st.st_dev),
+				  minor(st.st_dev));
+	EXPECT_GE(r->nr, 16UL);
+	snap_free(&s);
+}
+
+/*
+ * v2 11.2: pages that cannot be read (hardware-poisoned here) do not make
+ * files hash alike: two tmpfs files with the same first page and different
+ * second pages, both poisoned.
+ */
+TEST_F_TIMEOUT(pcs, poisoned_pages, PCS_TIMEOUT)
+{
+	struct pcs_env *e = &self->env;
+	char f[2][PATH_MAX];
+	struct job j[2] = {
+		{ .op = JOB_WRITE, .seed = 141, .count = 2, .size = 2 },
+		{ .op = JOB_WRITE, .seed = 141, .count = 2, .size = 2 },
+	};
+	struct pcs_rec r[2];
+	char *map;
+	int i, fd;
+
+	if (!e->tmpfs[0])
+		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+	for (i = 0; i < 2; i++)
+		j[i].path = path_of(f[i], e->tmpfs, i ? "poison1" : "poison0");
+	ASSERT_EQ(0, run_in(e->cg, -1, j, 2));
+	/* Page 0 equal, page 1 different: v1 hashed both files alike */
+	ASSERT_EQ(0, flip_byte(f[1], pgsz + 5));
+	for (i = 0; i < 2; i++) {
+		fd = open(f[i], O_RDWR | O_CLOEXEC);
+		ASSERT_GE(fd, 0);
+		map = mmap(NULL, 2 * pgsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		ASSERT_NE(MAP_FAILED, map);
+		if (madvise(map + pgsz, pgsz, MADV_HWPOISON))
+			SKIP(return, "MADV_HWPOISON: %s (CONFIG_MEMORY_FAILURE=n?)",
+			     strerror(errno));
+		munmap(map, 2 * pgsz);
+		close(fd);
+	}
+	for (i = 0; i < 2; i++)
+		expect_cached(_metadata, e->cg, f[i], &r[i]);
+	EXPECT_NE(r[0].hash, r[1].hash) TH_LOG("poisoned pages made two files alike");
+}
+
 #define PROC_FILE	"/proc/pagecache_stat"
 
 static int proc_snap(int fd, size_t chunk, struct pcs_snap *s, char *err)
@@ -2256,6 +3532,7 @@ static int proc_read(struct pcs_snap *s, char *err)
 {
 	int fd, ret;
 
+	lru_drain();
 	fd = open(PROC_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(err, "open %s: %s", PROC_FILE, strerror(errno));
@@ -2304,7 +3581,7 @@ static void expect_proc_cached(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, proc_read(&s, err)) TH_LOG("%s", err);
 	r = snap_find(&s, &k);
 	ASSERT_NE(NULL, r)
-		TH_LOG("no record for %s (%02x:%02x %lu)", path, k.maj, k.min, k.ino);
+		TH_LOG("no record for %s (%u:%u %lu)", path, k.maj, k.min, k.ino);
 	EXPECT_EQ((unsigned long)cached, r->nr)
 		TH_LOG("%s has %ld pages cached, record: '%.*s'", path, cached,
 		       (int)r->len - 1, r->line);
