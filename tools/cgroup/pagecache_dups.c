@@ -3224,7 +3224,9 @@ int main(int argc, char **argv)
 		verify_group(&groups[i]);
 
 	if (prom) {
-		size_t top = limit && limit < nr_groups ? limit : nr_groups;
+		size_t top = have_limit ? limit : 20;
+
+		top = top && top < nr_groups ? top : nr_groups;
 
 		if (!strcmp(prom, "-")) {
 			print_prom(stdout, &rp, top);
