@@ -139,8 +139,12 @@ static void grow(void *p, size_t *cap, size_t want, size_t size)
 
 /* --- Text encodings: UTF-8, JSON, terminals, Prometheus ------------------ */
 
-/* The length (1-4) of the valid UTF-8 sequence at @s, or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
+/*
+ * The length (1-4) of the valid UTF-8 sequence at @s, of which @avail
+ * bytes may be read, or 0 if invalid. In a NUL-terminated string any
+ * @avail >= 4 is safe: the NUL ends a sequence.
+ */
+static int utf8_len(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0];
 	unsigned char lo = 0x80, hi = 0xbf;
@@ -155,6 +159,8 @@ static int utf8_len(const unsigned char *s)
 	else if (c >= 0xf0 && c <= 0xf4)
 		n = 4;
 	else
+		return 0;
+	if ((size_t)n > avail)
 		return 0;
 	if (c == 0xe0)
 		lo = 0xa0;		/* overlong */
@@ -186,7 +192,7 @@ static bool json_str(FILE *o, const char *s)
 
 	fputc('"', o);
 	while (*p) {
-		n = utf8_len(p);
+		n = utf8_len(p, 4);
 		if (!n) {
 			fputs("\\ufffd", o);
 			lossy = true;
@@ -237,7 +243,7 @@ static char *text_str(const char *s)
 	int n;
 
 	while (*p) {
-		n = utf8_len(p);
+		n = utf8_len(p, 4);
 		if (n == 1 && *p >= 0x20 && *p < 0x7f) {
 			*o++ = *p++;
 		} else if (n > 1 && !(n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
@@ -260,7 +266,7 @@ static void prom_label(FILE *o, const char *s)
 
 	fputc('"', o);
 	while (*p) {
-		n = utf8_len(p);
+		n = utf8_len(p, 4);
 		if (!n || (*p < 0x20 && *p != '\n') || *p == 0x7f) {
 			fputs("\xef\xbf\xbd", o);	/* U+FFFD */
 			p++;
@@ -2502,8 +2508,8 @@ static bool jp_string(struct jp *j, char **out, size_t *len)
 			return jp_fail(j, "a control character in a string");
 		}
 		if (*p != '\\') {
-			k = utf8_len((const unsigned char *)p);
-			if (!k || p + k > j->end) {
+			k = utf8_len((const unsigned char *)p, j->end - p);
+			if (!k) {
 				free(buf);
 				return jp_fail(j, "a string is not valid UTF-8");
 			}
@@ -2979,6 +2985,8 @@ static void atomic_commit(struct atomic *a)
 		unlink(a->tmp);
 		fail(EXIT_OTHER, "%s: %s", text_str(a->path), strerror(errno));
 	}
+	free(a->tmp);
+	free(a->path);
 }
 
 /* --- main ----------------------------------------------------------------- */
@@ -3175,6 +3183,7 @@ int main(int argc, char **argv)
 				read_failed(eq + 1, err, false);
 			free(name);
 		}
+		free(inputs);
 		link_parents();
 	} else {
 		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -3198,6 +3207,7 @@ int main(int argc, char **argv)
 			scan(rootfd, strcmp(rootdir, "/") ? rootdir : "");
 		}
 		close(rootfd);
+		free(rootdir);
 	}
 
 	if (focus) {
@@ -3232,16 +3242,20 @@ int main(int argc, char **argv)
 			print_prom(stdout, &rp, top);
 		} else {
 			struct atomic a;
+			char *name = output_name(prom, hook ? ctr.id : NULL);
 
-			atomic_open(&a, output_name(prom, hook ? ctr.id : NULL));
+			atomic_open(&a, name);
+			free(name);
 			print_prom(a.f, &rp, top);
 			atomic_commit(&a);
 		}
 	}
 	if (output) {
 		struct atomic a;
+		char *name = output_name(output, hook ? ctr.id : NULL);
 
-		atomic_open(&a, output_name(output, hook ? ctr.id : NULL));
+		atomic_open(&a, name);
+		free(name);
 		if (json)
 			print_json(a.f, &rp);
 		else
@@ -3255,6 +3269,8 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) || ferror(stdout))
 		fail(EXIT_OTHER, "writing the report: %s", strerror(errno));
+	free(focus);
+	free(ctr.id);
 	return EXIT_OK;
 }
 #endif

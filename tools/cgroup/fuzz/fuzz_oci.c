@@ -17,9 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* what it accepts is valid: the strings are UTF-8 */
 		if (!st.id || !st.oci_version || !st.status || !st.bundle)
 			abort();
-		for (size_t i = 0; i < st.id_len; i += utf8_len((unsigned char *)st.id + i))
-			if (!utf8_len((unsigned char *)st.id + i))
+		for (size_t i = 0, k; i < st.id_len; i += k) {
+			k = utf8_len((unsigned char *)st.id + i, st.id_len - i);
+			if (!k)
 				abort();
+		}
 		oci_bad_id(st.id, st.id_len);
 	}
 	oci_free(&st);
