@@ -1313,6 +1313,8 @@ static void link_copies(void)
 		for (j = i + 1; j < n && sorted[j].v == sorted[i].v; j++)
 			uf_union(sorted[i].r, sorted[j].r);
 	}
+	for (i = 0; i < nr_recs; i++)
+		uf[i] = uf_find(i);	/* every record points at its root */
 	free(pv);
 	free(sorted);
 	free(count);
@@ -1322,7 +1324,7 @@ static void link_copies(void)
 static int cmp_grec(const void *a, const void *b)
 {
 	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	size_t rx = uf_find(x), ry = uf_find(y);
+	size_t rx = uf[x], ry = uf[y];
 	int c;
 
 	if (rx != ry)
@@ -1621,7 +1623,7 @@ static void group_records(const char *focus)
 	qsort(grecs, n, sizeof(*grecs), cmp_grec);
 	groups = xrealloc(NULL, n ? n : 1, sizeof(*groups));
 	for (i = 0, nr = 0; i < n; i = j) {
-		for (j = i + 1; j < n && uf_find(grecs[j]) == uf_find(grecs[i]); j++)
+		for (j = i + 1; j < n && uf[grecs[j]] == uf[grecs[i]]; j++)
 			;
 		if (j - i < 2)
 			continue;
@@ -2171,15 +2173,15 @@ static void print_json(FILE *o, const struct report *rp)
 	fprintf(o, "],\n\"totals\":{\"cached_bytes\":%llu,\"unattributed_bytes\":%llu,",
 		(unsigned long long)t.cached,
 		(unsigned long long)unattributed_pages * page_size);
-	fprintf(o, "\"duplicated_bytes\":%llu,\"saveable_bytes\":%llu,",
-		(unsigned long long)t.duplicated,
-		(unsigned long long)(t.exact + t.est));
+	fprintf(o, "\"duplicated_bytes\":%llu,", (unsigned long long)t.duplicated);
 	fprintf(o, "\"exact_saveable_bytes\":%llu,\"estimated_saveable_bytes\":%llu,",
 		(unsigned long long)t.exact, (unsigned long long)t.est);
 	fprintf(o, "\"estimated_low_bytes\":%llu,\"estimated_high_bytes\":%llu,",
 		(unsigned long long)t.lo, (unsigned long long)t.hi);
-	fprintf(o, "\"groups\":%zu,\"exact_groups\":%zu,\"estimated_groups\":%zu}",
-		nr_groups, t.exact_groups, nr_groups - t.exact_groups);
+	fprintf(o, "\"saveable_bytes\":%llu,\"groups\":%zu,",
+		(unsigned long long)(t.exact + t.est), nr_groups);
+	fprintf(o, "\"exact_groups\":%zu,\"estimated_groups\":%zu}",
+		t.exact_groups, nr_groups - t.exact_groups);
 	fprintf(o, ",\n\"waste_by_cgroup\":[");
 	for (i = 0; i < nw; i++) {
 		fprintf(o, "%s\n{", i ? "," : "");
