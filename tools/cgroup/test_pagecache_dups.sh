@@ -996,7 +996,7 @@ setup_kernel() {
 
 cleanup_kernel() {
 	umount "$D/merged" 2>/dev/null
-	for c in a b c p/c1 p; do
+	for c in a b c p/c1 p ctr; do
 		rmdir $CG/pcd-$c 2>/dev/null
 	done
 	rm -rf "$D"
@@ -1089,6 +1089,57 @@ t_kernel_oci_hook() {
 		has "$(inst /pcd-c "$D/lower/orig" path)"
 }
 
+t_kernel_crun() {
+	# A real OCI runtime runs the hook as the README says: crun, a bundle
+	# with a busybox root on ext4, the README's config.json hook. The
+	# container's cgroup caches a copy of orig (which /pcd-c caches)
+	# before it starts; the hook's file names the container and the copy.
+	command -v crun >/dev/null 2>&1 || { skipped="no crun"; return 2; }
+	bb=$(command -v busybox) || { skipped="no busybox for the container"; return 2; }
+	B=$D/bundle
+	rm -rf "$B"
+	mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" \
+		/usr/local/bin /var/lib/pagecache_dups
+	cp "$bb" "$B/rootfs/bin/busybox"
+	ln -s busybox "$B/rootfs/bin/sleep"
+	cp "$D/lower/orig" "$B/rootfs/blob"
+	made_link=
+	if [ ! -e /usr/local/bin/pagecache_dups ]; then
+		ln -s "$(cd "$(dirname "$T")" && pwd)/$(basename "$T")" \
+			/usr/local/bin/pagecache_dups && made_link=1
+	fi
+	cat >"$B/config.json" <<-EOF
+	{ "ociVersion": "1.0.2",
+	  "process": { "terminal": false, "user": { "uid": 0, "gid": 0 },
+	               "args": [ "/bin/sleep", "60" ], "env": [ "PATH=/bin" ],
+	               "cwd": "/" },
+	  "root": { "path": "rootfs", "readonly": true },
+	  "mounts": [ { "destination": "/proc", "type": "proc", "source": "proc" } ],
+	  "hooks": { "poststart": [ {
+	      "path": "/usr/local/bin/pagecache_dups",
+	      "args": [ "pagecache_dups", "--oci-hook",
+	                "-o", "/var/lib/pagecache_dups/%i.json" ] } ] },
+	  "linux": { "cgroupsPath": "/pcd-ctr",
+	             "namespaces": [ { "type": "mount" } ] } }
+	EOF
+	rm -f /var/lib/pagecache_dups/pcd-web.json
+	in_cg /pcd-c cat "$D/merged/orig" >/dev/null
+	crun --cgroup-manager=cgroupfs create --bundle "$B" pcd-web 2>"$W/err" &&
+		in_cg /pcd-ctr cat "$B/rootfs/blob" >/dev/null &&
+		crun start pcd-web 2>>"$W/err"
+	rc=$?
+	crun kill pcd-web KILL 2>/dev/null
+	sleep 1
+	crun delete -f pcd-web 2>/dev/null
+	[ -z "$made_link" ] || rm -f /usr/local/bin/pagecache_dups
+	[ "$rc" = 0 ] || { why="crun: $(cat "$W/err")"; return 1; }
+	cp /var/lib/pagecache_dups/pcd-web.json "$W/out" 2>/dev/null ||
+		{ why="no /var/lib/pagecache_dups/pcd-web.json: $(cat "$W/err")"; return 1; }
+	has '"container":{"id":"pcd-web","pid":' && has '"cgroup":"/pcd-ctr"}' &&
+		has "$(inst /pcd-ctr "$B/rootfs/blob" path)" &&
+		has "$(inst /pcd-c "$D/lower/orig" path)"
+}
+
 case_ pagecache_dups.groups_identical t_groups_identical
 case_ pagecache_dups.largest_waste_first t_largest_waste_first
 case_ pagecache_dups.waste_by_cgroup t_waste_by_cgroup
@@ -1138,13 +1189,14 @@ if kernel_ok; then
 		case_ pagecache_dups.kernel_oci_hook t_kernel_oci_hook
 		case_ pagecache_dups.kernel_reparented t_kernel_reparented
 		case_ pagecache_dups.kernel_partial t_kernel_partial
+		case_ pagecache_dups.kernel_crun t_kernel_crun
 	else
 		why="setting up the containers failed"
 		fail pagecache_dups.kernel_setup
 	fi
 	cleanup_kernel
 else
-	for c in duplicates scan_and_focus proc unprivileged oci_hook reparented partial; do
+	for c in duplicates scan_and_focus proc unprivileged oci_hook reparented partial crun; do
 		skip pagecache_dups.kernel_$c "$skipped"
 	done
 fi
