@@ -22,7 +22,9 @@ if [ -z "$T" ]; then
 	[ -x "$T" ] || T=$(dirname "$0")/data/pagecache_dups
 fi
 G=$(dirname "$T")/test_pagecache_dups_gen
+# the sample of v2 records: in testdata/ here, or next to the binaries
 SAMPLE=$(dirname "$0")/testdata/v2-sample.txt
+[ -f "$SAMPLE" ] || SAMPLE=$(dirname "$T")/testdata/v2-sample.txt
 PS=$(getconf PAGESIZE 2>/dev/null || echo 4096)
 W=$(mktemp -d) || exit 1
 cleanup() {
