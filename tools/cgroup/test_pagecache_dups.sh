@@ -492,9 +492,9 @@ t_dev_zero() {
 	run -i /x=/dev/zero
 	want_rc 4 && err_has "/dev/zero:1: malformed: a NUL byte" || return 1
 	# and an endless line stops at the line limit
-	yes x | tr -d '\n' | "$T" -i /x=/dev/stdin >"$W/out" 2>"$W/err"
+	yes x | tr -d "\n" | "$T" -i /x=/proc/self/fd/0 >"$W/out" 2>"$W/err"
 	rc=$?
-	want_rc 4 && err_has "/dev/stdin:1: malformed: a line longer than 65536 bytes"
+	want_rc 4 && err_has "/proc/self/fd/0:1: malformed: a line longer than 65536 bytes"
 }
 
 t_thousands_of_records() {
