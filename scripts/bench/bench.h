@@ -95,6 +95,7 @@ static inline int fl_add(const char *path, const struct stat *st,
 {
 	struct file_list *fl = fl_cur;
 
+	(void)ftw;
 	if (type != FTW_F || !S_ISREG(st->st_mode))
 		return 0;
 	if (fl->nr == fl->alloc) {

@@ -14,7 +14,14 @@
  *	the table gives medians, and the range of the streaming ns per page.
  *	With -f, only candidates whose name holds TEXT.  Prints a markdown
  *	table; cycles per byte come from perf_event_open(2), where the CPU
- *	counts cycles for us (not in most VMs).
+ *	counts cycles for us (not in most VMs).  Then (unless -f leaves it
+ *	out: its name is "sketch") a second table, the upkeep of a record's
+ *	bottom-128 sketch per page, as the kernel keeps it (pcs_sketch.h:
+ *	pcs_sketch_add() of mm/pagecache_stat.c, with its array growth, the
+ *	sort when the record is printed and the free), for records of 1 to
+ *	262144 pages and for the mix of records of the 1 GiB data set of
+ *	BENCHMARKS.md; the values are random 64-bit numbers, as page values
+ *	are, read from an array of 8 MiB.
  *
  *   hashbench --selftest
  *	Checks the kernel code as built here against the kernel's own test
@@ -38,6 +45,7 @@
 
 #include "hashbench.h"
 #include "pcs_hash.h"
+#include "pcs_sketch.h"
 
 #define PAGE	PCS_HASH_PAGE_SIZE
 
@@ -281,6 +289,71 @@ static double run_hot(const struct candidate *c, const unsigned char *page,
 	return (double)(t1 - t0) / nr;
 }
 
+/*
+ * The sketch upkeep: records of the sizes in SIZES (pages; 0 ends), one
+ * after the other, each given the next values of VALS (NR_VALS of them,
+ * wrapping around): a sketch built with pcs_sketch_add(), sorted, freed.
+ * Returns ns per page.
+ */
+static double run_sketch(const uint32_t *sizes, size_t nr_sizes,
+			 const uint64_t *vals, size_t nr_vals)
+{
+	uint64_t t0, t1, s = 0, pages = 0;
+	size_t r, i, off = 0;
+
+	t0 = now_ns();
+	for (r = 0; r < nr_sizes; r++) {
+		struct pcs_sketch sk = { 0 };
+
+		for (i = 0; i < sizes[r]; i++) {
+			if (pcs_sketch_add(&sk, vals[off]))
+				die("out of memory");
+			if (++off == nr_vals)
+				off = 0;
+		}
+		pcs_sketch_sort(&sk);
+		s += sk.v[0] + sk.v[sk.nr - 1];
+		pcs_sketch_free(&sk);
+		pages += sizes[r];
+	}
+	t1 = now_ns();
+	sink += s;
+	return (double)(t1 - t0) / pages;
+}
+
+#define SKETCH_VALUES	(1U << 20)	/* 8 MiB of values */
+#define SKETCH_PAGES	(1U << 20)	/* pages per measurement */
+
+/*
+ * The records of the 1 GiB data set of BENCHMARKS.md (scripts/bench/
+ * pcs_fill.c create DIR 1024): 4 files of 32768 pages, 128 files with 512
+ * pages cached (16 runs of 32), and 256 MiB of files of 1 to 64 KiB
+ * (1 to 16 pages); *NR gets how many
+ */
+static uint32_t *mix_1g(size_t *nr, uint64_t *seed)
+{
+	size_t alloc = 4 + 128 + 65536, n = 0, i;
+	uint32_t *sizes = malloc(alloc * sizeof(*sizes));
+	uint64_t small = 256ULL << 20;
+
+	if (!sizes)
+		die("out of memory");
+	for (i = 0; i < 4; i++)
+		sizes[n++] = 32768;
+	for (i = 0; i < 128; i++)
+		sizes[n++] = 512;
+	while (small && n < alloc) {
+		uint64_t size = 1024 + splitmix64(seed) % (63 << 10);
+
+		if (size > small)
+			size = small;
+		sizes[n++] = (size + PAGE - 1) / PAGE;
+		small -= size;
+	}
+	*nr = n;
+	return sizes;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -381,6 +454,71 @@ static long arg(const char *s, long lo, long hi)
 	if (errno || end == s || *end || v < lo || v > hi)
 		usage();
 	return v;
+}
+
+/* The second table: the sketch upkeep per page, by record size */
+static void sketch_table(long runs, uint64_t seed)
+{
+	static const uint32_t one_size[] = {
+		1, 4, 16, 64, 128, 512, 4096, 32768, 262144,
+	};
+	const size_t nr_cases = sizeof(one_size) / sizeof(one_size[0]) + 1;
+	double *ns = calloc(nr_cases * runs, sizeof(double));
+	uint64_t *vals = malloc(SKETCH_VALUES * sizeof(*vals));
+	uint32_t *sizes[sizeof(one_size) / sizeof(one_size[0]) + 1];
+	size_t nr[sizeof(one_size) / sizeof(one_size[0]) + 1], c, i;
+	uint64_t mix_pages = 0;
+	long r;
+
+	if (!ns || !vals)
+		die("out of memory");
+	for (i = 0; i < SKETCH_VALUES; i++)
+		vals[i] = splitmix64(&seed);
+	for (c = 0; c + 1 < nr_cases; c++) {
+		nr[c] = SKETCH_PAGES / one_size[c];
+		if (!nr[c])
+			nr[c] = 1;
+		sizes[c] = malloc(nr[c] * sizeof(**sizes));
+		if (!sizes[c])
+			die("out of memory");
+		for (i = 0; i < nr[c]; i++)
+			sizes[c][i] = one_size[c];
+	}
+	sizes[c] = mix_1g(&nr[c], &seed);
+	for (i = 0; i < nr[c]; i++)
+		mix_pages += sizes[c][i];
+
+	/* round -1 warms up */
+	for (r = -1; r < runs; r++)
+		for (c = 0; c < nr_cases; c++) {
+			double t = run_sketch(sizes[c], nr[c], vals,
+					      SKETCH_VALUES);
+
+			if (r >= 0)
+				ns[c * runs + r] = t;
+		}
+
+	printf("\nSketch upkeep (bottom-%d of the page values, the kernel's pcs_sketch_add() with its array "
+	       "growth, then the sort and the free of the record; median of %ld runs; the values are "
+	       "random 64-bit numbers read from %u MiB):\n\n",
+	       PCS_SKETCH_MAX, runs, (unsigned int)(SKETCH_VALUES * 8 >> 20));
+	printf("| records of | ns/page | ns/record |\n");
+	printf("|---|---|---|\n");
+	for (c = 0; c < nr_cases; c++) {
+		double m = median(ns + c * runs, runs);
+
+		if (c + 1 < nr_cases)
+			printf("| %u pages | %.2f | %.0f |\n", one_size[c], m,
+			       m * one_size[c]);
+		else
+			printf("| the 1 GiB data set: %zu records, %llu pages | %.2f | %.0f |\n",
+			       nr[c], (unsigned long long)mix_pages, m,
+			       m * mix_pages / nr[c]);
+	}
+	for (c = 0; c < nr_cases; c++)
+		free(sizes[c]);
+	free(vals);
+	free(ns);
 }
 
 static void make_keys(uint64_t seed)
@@ -544,5 +682,7 @@ int main(int argc, char **argv)
 		else
 			printf("n/a |\n");
 	}
+	if (!filter || strstr("sketch", filter))
+		sketch_table(runs, seed);
 	return sink == 42 ? 3 : 0;
 }

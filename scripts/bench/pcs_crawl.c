@@ -2,15 +2,22 @@
 /*
  * pcs_crawl: what userspace can do without memory.pagecache_stat.
  *
- *   pcs_crawl [-c CPU] [-o OUT] hash DIR
+ *   pcs_crawl [-c CPU] [-n NH] [-o OUT] hash DIR
  *	The baseline: crawl the tree DIR (nftw), ask cachestat(2) about each
  *	regular file, find the cached pages of a partly cached file with
- *	mmap(2) + mincore(2), pread(2) only the cached runs and hash each
- *	page with xxh64; write one record per file with cached pages to OUT
- *	(default /dev/null) in the format of memory.pagecache_stat:
- *	"<major>:<minor> <ino> <nr_pages> <hash>".  Unlike the kernel, it
- *	cannot tell which cgroup a page is charged to: it is given the exact
- *	tree instead.
+ *	mmap(2) + mincore(2), pread(2) only the cached runs and give each
+ *	page the kernel's per-page value, pcs_hash_page() (siphash_3u64 of
+ *	the index and of NHPoly1305 of the page, pcs_hash.h), under keys
+ *	drawn at random at the start as the kernel draws its keys at boot;
+ *	keep the sum and the bottom-128 sketch of each file as the kernel
+ *	does (pcs_sketch.h); write one record per file with cached pages to
+ *	OUT (default /dev/null) in the format of memory.pagecache_stat:
+ *	"<major>:<minor> ino=<ino> pages=<n> hash=<16 hex> sketch=<hex>,...".
+ *	The values differ from the kernel's (other keys), the work is the
+ *	same.  NH is the code the kernel picks by priority: "avx2" if the
+ *	CPU has AVX2, else "sse2"; -n generic|sse2|avx2 forces one.  Unlike
+ *	the kernel, the crawl cannot tell which cgroup a page is charged to:
+ *	it is given the exact tree instead.
  *
  *   pcs_crawl [-c CPU] floor DIR
  *	The floor: one copy of every cached byte, as cat(1) of the cached
@@ -18,26 +25,33 @@
  *	timed; then each file is opened, its cached runs are read with
  *	128 KiB read buffers, and it is closed.
  *
- *   pcs_crawl calib
- *	How fast this CPU hashes and copies, in MB/s, on a 4 MiB buffer:
- *	xxh64 as above, a copy with "rep movsb" (what copy_to_user() uses
- *	with FSRM or ERMS), and a copy with a loop of 8-byte moves.  Under
- *	QEMU/TCG their relative costs differ from hardware's: the floor and
- *	the hash cost are read against these.
+ *   pcs_crawl [-c CPU] [-n NH] calib
+ *	How fast this CPU hashes and copies, on a 4 MiB buffer: xxh64 (v1's
+ *	page digest) and pcs_hash_page() in MB/s and ns per 4 KiB page, a
+ *	copy with "rep movsb" (what copy_to_user() and copy_mc_to_kernel()
+ *	use with FSRM or ERMS), and a copy with a loop of 8-byte moves.
+ *	Under QEMU/TCG their relative costs differ from hardware's: the
+ *	floor and the hash cost are read against these.
  *
  * hash and floor print "ns=<elapsed> files=<regular files> cached_files=<files with
- * cached pages> pages=<cached pages read>" on stdout.  Page contents are
- * only read from cached runs (POSIX_FADV_RANDOM, no readahead), so a crawl
- * does not add to the page cache it measures.
+ * cached pages> pages=<cached pages read>" on stdout, hash adds "nh=<NH
+ * code>".  Page contents are only read from cached runs
+ * (POSIX_FADV_RANDOM, no readahead), so a crawl does not add to the page
+ * cache it measures.
  *
  * xxh64() follows lib/xxhash.c of the kernel (xxHash, Copyright (C)
- * 2012-2016 Yann Collet, dual BSD-2-Clause/GPL-2.0).
+ * 2012-2016 Yann Collet, dual BSD-2-Clause/GPL-2.0).  Build: see
+ * scripts/bench.sh (pcs_hash.o and the NH objects are linked in).
  */
 #include "bench.h"
 #include <linux/types.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+
+#include "pcs_hash.h"
+#include "pcs_sketch.h"
 
 typedef __u64 u64;
 typedef __u32 u32;
@@ -61,7 +75,6 @@ struct cachestat {
 };
 
 #define CHUNK_PAGES	32	/* 128 KiB reads */
-#define HASH_KEY	0x70637362656e6368ULL
 
 static const u64 PRIME64_1 = 11400714785074694791ULL;
 static const u64 PRIME64_2 = 14029467366897019727ULL;
@@ -171,6 +184,8 @@ struct run {
 struct crawl {
 	FILE *out;
 	int floor;		/* read only, no hashing, no output */
+	struct pcs_hash_key *key;	/* of the page values */
+	unsigned char rec_key[PCS_HASH_K2_SIZE];	/* of the record hashes */
 	unsigned long files, cached_files;
 	unsigned long long pages;
 	/* floor: the runs found before the clock starts */
@@ -243,13 +258,16 @@ static unsigned long cached_runs(int fd, const char *path, off_t size,
 	return cs.nr_cache;
 }
 
-/* Read (and unless floor, hash) pages [first, first + nr) of @fd */
-static u64 read_run(int fd, const char *path, unsigned long first,
-		    unsigned long nr)
+/*
+ * Read pages [first, first + nr) of @fd; unless floor, add their values to
+ * *@sum and to @sketch
+ */
+static void read_run(int fd, const char *path, unsigned long first,
+		     unsigned long nr, u64 *sum, struct pcs_sketch *sketch)
 {
-	u64 sum = 0, pair[2];
 	unsigned long done, i;
 	ssize_t got;
+	u64 v;
 
 	for (done = 0; done < nr; done += CHUNK_PAGES) {
 		size_t want = nr - done < CHUNK_PAGES ? nr - done : CHUNK_PAGES;
@@ -266,14 +284,15 @@ static u64 read_run(int fd, const char *path, unsigned long first,
 		/* The page cache holds zeroes after EOF */
 		memset(chunk + got, 0, pages * PCS_PAGE - got);
 		for (i = 0; i < pages; i++) {
-			pair[0] = first + done + i;
-			pair[1] = xxh64(chunk + i * PCS_PAGE, PCS_PAGE, 0);
-			sum += xxh64(pair, sizeof(pair), HASH_KEY);
+			v = pcs_hash_page(cr.key, first + done + i,
+					  chunk + i * PCS_PAGE);
+			*sum += v;
+			if (pcs_sketch_add(sketch, v))
+				die("out of memory");
 		}
 		if (got < (ssize_t)(want * PCS_PAGE))
 			break;
 	}
-	return sum;
 }
 
 /* The baseline, file by file as nftw() finds them */
@@ -282,11 +301,13 @@ static int hash_file(const char *path, const struct stat *st, int type,
 {
 	static struct run *runs;
 	static size_t alloc;
-	unsigned long long pages0 = cr.pages;
-	u64 sum = 0, pair[2];
+	unsigned long long pages0 = cr.pages, n;
+	struct pcs_sketch sketch = { 0 };
 	size_t nr = 0, i;
+	u64 sum = 0;
 	int fd;
 
+	(void)ftw;
 	if (type != FTW_F || !S_ISREG(st->st_mode))
 		return 0;
 	cr.files++;
@@ -300,15 +321,19 @@ static int hash_file(const char *path, const struct stat *st, int type,
 	if (posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM))
 		die("fadvise %s", path);
 	for (i = 0; i < nr; i++)
-		sum += read_run(fd, path, runs[i].first, runs[i].nr);
+		read_run(fd, path, runs[i].first, runs[i].nr, &sum, &sketch);
 	close(fd);
 	cr.cached_files++;
-	pair[0] = sum;
-	pair[1] = cr.pages - pages0;
-	fprintf(cr.out, "%02x:%02x %lu %llu %016llx\n", major(st->st_dev),
-		minor(st->st_dev), (unsigned long)st->st_ino,
-		cr.pages - pages0,
-		(unsigned long long)xxh64(pair, sizeof(pair), HASH_KEY));
+	n = cr.pages - pages0;
+	pcs_sketch_sort(&sketch);
+	fprintf(cr.out, "%u:%u ino=%lu pages=%llu hash=%016llx sketch=",
+		major(st->st_dev), minor(st->st_dev), (unsigned long)st->st_ino,
+		n, (unsigned long long)pcs_hash_record(cr.rec_key, sum, n));
+	for (i = 0; i < sketch.nr; i++)
+		fprintf(cr.out, i ? ",%llx" : "%llx",
+			(unsigned long long)sketch.v[i]);
+	fputc('\n', cr.out);
+	pcs_sketch_free(&sketch);
 	return 0;
 }
 
@@ -346,7 +371,7 @@ static int floor_run(const char *dir)
 			die("open %s", fl.path[i]);
 		for (r = first_run[i]; r < first_run[i + 1]; r++)
 			read_run(fd, fl.path[i], cr.runs[r].first,
-				 cr.runs[r].nr);
+				 cr.runs[r].nr, NULL, NULL);
 		close(fd);
 	}
 	t1 = now_ns();
@@ -365,8 +390,9 @@ static int hash_run(const char *dir)
 	if (fflush(cr.out))
 		die("write");
 	t1 = now_ns();
-	printf("ns=%llu files=%lu cached_files=%lu pages=%llu\n", t1 - t0,
-	       cr.files, cr.cached_files, cr.pages);
+	printf("ns=%llu files=%lu cached_files=%lu pages=%llu nh=%s\n",
+	       t1 - t0, cr.files, cr.cached_files, cr.pages,
+	       pcs_hash_nh_name(cr.key));
 	return 0;
 }
 
@@ -391,12 +417,19 @@ static double mbs(unsigned long long bytes, unsigned long long ns)
 	return bytes * 1e3 / ns;
 }
 
+/* ns per 4 KiB page at @mbps MB/s */
+static double page_ns(double mbps)
+{
+	return PCS_PAGE * 1e3 / mbps;
+}
+
 static int calib(void)
 {
 	const size_t size = 4 << 20;
 	unsigned long long t, h = 0;
 	char *a = malloc(size), *b = malloc(size);
-	double hash, movsb, words;
+	double hash, pcs, movsb, words;
+	size_t p;
 	int i, reps = 16;
 
 	if (!a || !b)
@@ -409,15 +442,53 @@ static int calib(void)
 	hash = mbs((unsigned long long)reps * size, now_ns() - t);
 	t = now_ns();
 	for (i = 0; i < reps; i++)
+		for (p = 0; p < size; p += PCS_PAGE)
+			h += pcs_hash_page(cr.key, p / PCS_PAGE + i, a + p);
+	pcs = mbs((unsigned long long)reps * size, now_ns() - t);
+	t = now_ns();
+	for (i = 0; i < reps; i++)
 		copy_movsb(b, a, size);
 	movsb = mbs((unsigned long long)reps * size, now_ns() - t);
 	t = now_ns();
 	for (i = 0; i < reps; i++)
 		copy_words(b, a, size);
 	words = mbs((unsigned long long)reps * size, now_ns() - t);
-	printf("xxh64_MBps=%.0f movsb_MBps=%.0f words_MBps=%.0f (%llu)\n",
-	       hash, movsb, words, (h + b[size / 2]) & 1);
+	printf("xxh64_MBps=%.0f pcs_hash_MBps=%.0f movsb_MBps=%.0f words_MBps=%.0f "
+	       "xxh64_page_ns=%.0f pcs_hash_page_ns=%.0f movsb_page_ns=%.0f "
+	       "words_page_ns=%.0f nh=%s (%llu)\n",
+	       hash, pcs, movsb, words, page_ns(hash), page_ns(pcs),
+	       page_ns(movsb), page_ns(words), pcs_hash_nh_name(cr.key),
+	       (h + b[size / 2]) & 1);
 	return 0;
+}
+
+/* Keys drawn at random, and NH as the kernel picks it (or as asked) */
+static void make_keys(const char *nh)
+{
+	unsigned char key[PCS_HASH_KEY_SIZE];
+	enum pcs_hash_nh code;
+
+	if (getrandom(key, sizeof(key), 0) != sizeof(key) ||
+	    getrandom(cr.rec_key, sizeof(cr.rec_key), 0) != sizeof(cr.rec_key))
+		die("getrandom");
+	if (!nh) {
+		/* nhpoly1305-avx2 (priority 300), else -sse2 (200) */
+		cr.key = pcs_hash_key_new(key, PCS_HASH_NH_AVX2);
+		if (!cr.key)
+			cr.key = pcs_hash_key_new(key, PCS_HASH_NH_SSE2);
+	} else {
+		if (!strcmp(nh, "generic"))
+			code = PCS_HASH_NH_GENERIC;
+		else if (!strcmp(nh, "sse2"))
+			code = PCS_HASH_NH_SSE2;
+		else if (!strcmp(nh, "avx2"))
+			code = PCS_HASH_NH_AVX2;
+		else
+			die("-n %s: generic, sse2 or avx2", nh);
+		cr.key = pcs_hash_key_new(key, code);
+	}
+	if (!cr.key)
+		die("pcs_hash_key_new(%s)", nh ? nh : "avx2, sse2");
 }
 
 static int selftest(void)
@@ -429,18 +500,26 @@ static int selftest(void)
 		errno = 0;
 		die("xxh64 self-test failed");
 	}
+	/* pcs_hash: its known answer, with every NH code of this CPU */
+	if (pcs_hash_selftest()) {
+		errno = 0;
+		die("pcs_hash self-test failed");
+	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *out = "/dev/null";
+	const char *out = "/dev/null", *nh = NULL;
 	int opt, cpu = -1;
 
-	while ((opt = getopt(argc, argv, "c:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:n:o:")) != -1) {
 		switch (opt) {
 		case 'c':
 			cpu = num(optarg);
+			break;
+		case 'n':
+			nh = optarg;
 			break;
 		case 'o':
 			out = optarg;
@@ -451,6 +530,7 @@ int main(int argc, char **argv)
 	}
 	selftest();
 	pin_cpu(cpu);
+	make_keys(nh);
 	if (argc - optind == 1 && !strcmp(argv[optind], "calib"))
 		return calib();
 	if (argc - optind != 2)
@@ -466,6 +546,6 @@ int main(int argc, char **argv)
 		return hash_run(argv[optind + 1]);
 	}
 usage:
-	fprintf(stderr, "usage: pcs_crawl [-c CPU] [-o OUT] hash|floor DIR | calib\n");
+	fprintf(stderr, "usage: pcs_crawl [-c CPU] [-n NH] [-o OUT] hash|floor DIR | calib\n");
 	return 1;
 }

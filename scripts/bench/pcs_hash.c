@@ -145,6 +145,16 @@ uint64_t pcs_hash_page(const struct pcs_hash_key *key, uint64_t index,
 			    get_unaligned_le64(d + 8), &key->k2);
 }
 
+uint64_t pcs_hash_record(const unsigned char key[PCS_HASH_K2_SIZE],
+			 uint64_t sum, uint64_t n)
+{
+	siphash_key_t k = {
+		.key = { get_unaligned_le64(key), get_unaligned_le64(key + 8) },
+	};
+
+	return siphash_2u64(sum, n, &k);
+}
+
 /*
  * Known answer: key byte i = 7 * i + 3, page byte i = 13 * i + 1, index 5.
  * The parts are checked against the kernel's test vectors by

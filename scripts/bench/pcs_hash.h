@@ -71,6 +71,15 @@ const char *pcs_hash_nh_name(const struct pcs_hash_key *key);
 uint64_t pcs_hash_page(const struct pcs_hash_key *key, uint64_t index,
 		       const void *page);
 
+/*
+ * The hash printed for a record of N pages whose values sum to SUM (mod
+ * 2^64): siphash_2u64(SUM, N) under KEY, PCS_HASH_K2_SIZE bytes (two
+ * little-endian u64), as pcs_record_hash() of mm/pagecache_stat.c computes
+ * it under its own per-boot key.
+ */
+uint64_t pcs_hash_record(const unsigned char key[PCS_HASH_K2_SIZE],
+			 uint64_t sum, uint64_t n);
+
 /* NHPoly1305_k1 of LEN bytes, any LEN (the tests use the kernel's vectors) */
 void pcs_hash_nhpoly1305(const struct pcs_hash_key *key, const void *data,
 			 size_t len, unsigned char digest[PCS_HASH_DIGEST_SIZE]);

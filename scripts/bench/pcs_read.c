@@ -4,7 +4,8 @@
  *
  *   pcs_read [-b BUF] [-c CPU] [-m CGDIR [-s MS]] [-o OUT] FILE
  *	open FILE, read(2) it to the end with a BUF-byte buffer (default
- *	64K), close it; print "ns=<open to close> bytes=<read> lines=<records>
+ *	64K), close it; print "ns=<open to close> cpu_ns=<CPU time of the
+ *	process meanwhile, user and system> bytes=<read> lines=<records>
  *	reads=<read calls>".  The buffer is touched before the clock starts.
  *	With -m, CGDIR is the reader's own cgroup: its memory.peak is reset
  *	(written, which in 6.12 restarts the peak for this open file) before
@@ -99,9 +100,18 @@ static int loop(const char *file, unsigned long long seconds,
 	return 0;
 }
 
+static unsigned long long cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 int main(int argc, char **argv)
 {
-	unsigned long long t0, t1, t2, t3, bytes, reads = 0, lines = 0;
+	unsigned long long t0, t1, t2, t3, c0, c1, c2, c3;
+	unsigned long long bytes, reads = 0, lines = 0;
 	long long cur0 = 0, slab0 = 0, peak = 0, slab = 0;
 	const char *cgdir = NULL, *out_path = NULL;
 	int opt, cpu = -1, fd, out = -1, cg = -1, peak_fd = -1;
@@ -160,12 +170,14 @@ int main(int argc, char **argv)
 		slab0 = cg_read(cg, "memory.stat", "slab_unreclaimable");
 	}
 
+	c0 = cpu_ns();
 	t0 = now_ns();
 	fd = open(argv[optind], O_RDONLY);
 	if (fd < 0)
 		die("open %s", argv[optind]);
 	bytes = read_all(fd, out, &reads, &lines);
 	t1 = now_ns();
+	c1 = cpu_ns();
 	if (cgdir) {
 		char text[64];
 		ssize_t n;
@@ -178,12 +190,14 @@ int main(int argc, char **argv)
 		text[n] = '\0';
 		peak = strtoll(text, NULL, 10) - cur0;
 	}
+	c2 = cpu_ns();
 	t2 = now_ns();
 	close(fd);
 	t3 = now_ns();
+	c3 = cpu_ns();
 
-	printf("ns=%llu bytes=%llu lines=%llu reads=%llu", t1 - t0 + t3 - t2,
-	       bytes, lines, reads);
+	printf("ns=%llu cpu_ns=%llu bytes=%llu lines=%llu reads=%llu",
+	       t1 - t0 + t3 - t2, c1 - c0 + c3 - c2, bytes, lines, reads);
 	if (cgdir)
 		printf(" peak=%lld slab=%lld", peak, slab);
 	printf("\n");
