@@ -11,10 +11,10 @@
  * The device is the one stat(2) reports for the file (super_operations
  * ->get_inode_dev() where a filesystem has per-subvolume devices, else the
  * superblock's); block device page cache is the disk's dev_t with inode 0.
- * Every page is given a value, a keyed pseudo-random function of its index
- * and of its whole content (pcs_page_value()); a record's hash is a keyed
- * function of the sum of its pages' values and of their number, and its
- * sketch is the smallest PCS_SKETCH_MAX of those values.  Equal hashes mean
+ * Every page is given two values, keyed pseudo-random functions of its index
+ * and of its whole content (pcs_page_values()); a record's hash is a keyed
+ * function of the sum of its pages' first values and of their number, and
+ * its sketch is the smallest PCS_SKETCH_MAX of their second values.  Equal hashes mean
  * the same bytes cached at the same offsets; two sketches share a value
  * exactly where the two files cache the same page at the same offset, so
  * that userspace can estimate the overlap of two copies cached differently.
@@ -113,9 +113,10 @@
  * ->get_inode_dev() (which may look at filesystem-private data of the
  * inode) are used on a live inode; nothing pins the inode or the superblock
  * beyond that moment, so umount and eviction go on as usual.  A folio locked
- * by someone else (I/O in flight, truncation, migration) is tried again once
- * at the end of its batch and else not counted.  The lock is dropped before
- * the contents are hashed.
+ * by someone else (reclaim, migration, truncation, I/O in flight) is tried
+ * again a few times, a jiffy apart, and else left out: the walk never
+ * waits for a folio lock, which may be held as long as a FUSE or NFS server
+ * takes to answer.  The lock is dropped before the contents are hashed.
  *
  * Contents are read after the lock is dropped, through kmap_local and, where
  * the architecture can recover from a machine check on a read
@@ -150,12 +151,14 @@
 #include <linux/cgroup.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
+#include <linux/kcsan-checks.h>
 #include <linux/kernfs.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/oom.h>
 #include <linux/pagecache_stat.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
@@ -184,6 +187,10 @@
 #define PCS_HASH_CHUNK		64
 /* Walks of one lruvec when an MGLRU switch is seen in progress */
 #define PCS_MAX_PASSES		3
+/* Tries of a locked folio, a jiffy apart, before it is left out */
+#define PCS_BUSY_TRIES		3
+/* VMAs looked at per mmap_lock hold */
+#define PCS_VMA_BATCH		64
 
 #define PCS_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
@@ -209,10 +216,12 @@ struct pcs_record {
 
 struct pagecache_stat {
 	bool walked;
-	struct rb_root records;		/* by (mapping, ino, dev) */
+	struct rb_root records;		/* by (dev, ino, mapping) */
 	struct pcs_record *last;	/* of the previous lookup */
-	struct pcs_record **sorted;	/* after the walk: by (dev, ino) */
+	struct rb_node *cursor;		/* the record at cursor_pos */
+	loff_t cursor_pos;
 	unsigned long nr_records;
+	struct work_struct free_work;	/* frees it after release */
 	struct cgroup_subsys_state *css;	/* the walk stops if it dies */
 	void *bounce;			/* for copy_mc_to_kernel() */
 	unsigned long restarts, given_up, busy;	/* of the last walk */
@@ -220,7 +229,8 @@ struct pagecache_stat {
 	struct folio **batch, **prev;
 	unsigned int nr_batch, nr_prev;
 	struct folio *folios[2][PCS_BATCH + 1];
-	u64 values[PCS_HASH_CHUNK];
+	u64 sums[PCS_HASH_CHUNK];	/* values summed into the hash */
+	u64 values[PCS_HASH_CHUNK];	/* values for the sketch */
 };
 
 /* What pcs_identify() found out about a page cache folio */
@@ -238,14 +248,32 @@ static struct kmem_cache *pcs_run_cache __ro_after_init;
 
 /*
  * Keys, chosen at random once per boot, at the first open: the NHPoly1305
- * key of pcs_nhpoly, the key of the page values and that of the record
- * hashes.  pcs_nhpoly is published with release semantics after all three
- * are set.
+ * key of pcs_nhpoly; the keys of the two values of a page, one summed into
+ * its record's hash, the other printed in sketches; and the key of the
+ * record hashes.  pcs_nhpoly is published with release semantics after all
+ * of them are set; an opener reads it with acquire semantics, and a reader
+ * of the open file comes after that open.
  */
 static DEFINE_MUTEX(pcs_key_mutex);
 static struct crypto_shash *pcs_nhpoly;
-static siphash_key_t pcs_page_key __read_mostly;
+static siphash_key_t pcs_sum_key __read_mostly;
+static siphash_key_t pcs_sketch_key __read_mostly;
 static siphash_key_t pcs_rec_key __read_mostly;
+
+/* The fastest NHPoly1305 there is: SIMD drivers first, loaded if modular */
+static struct crypto_shash *pcs_alloc_nhpoly(void)
+{
+	static const char *const names[] = {
+		"nhpoly1305-avx2", "nhpoly1305-sse2", "nhpoly1305-neon",
+		"nhpoly1305",
+	};
+	struct crypto_shash *tfm = ERR_PTR(-ENOENT);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(names) && IS_ERR(tfm); i++)
+		tfm = crypto_alloc_shash(names[i], 0, 0);
+	return tfm;
+}
 
 static int pcs_init_keys(void)
 {
@@ -262,7 +290,7 @@ static int pcs_init_keys(void)
 	mutex_lock(&pcs_key_mutex);
 	if (pcs_nhpoly)
 		goto out;
-	tfm = crypto_alloc_shash("nhpoly1305", 0, 0);
+	tfm = pcs_alloc_nhpoly();
 	if (IS_ERR(tfm)) {
 		err = PTR_ERR(tfm);
 		goto out;
@@ -280,7 +308,8 @@ static int pcs_init_keys(void)
 		crypto_free_shash(tfm);
 		goto out;
 	}
-	get_random_bytes(&pcs_page_key, sizeof(pcs_page_key));
+	get_random_bytes(&pcs_sum_key, sizeof(pcs_sum_key));
+	get_random_bytes(&pcs_sketch_key, sizeof(pcs_sketch_key));
 	get_random_bytes(&pcs_rec_key, sizeof(pcs_rec_key));
 	/* Publish the tfm after the keys, for the acquire above */
 	smp_store_release(&pcs_nhpoly, tfm);
@@ -290,27 +319,37 @@ out:
 }
 
 /*
- * The value of a page: SipHash of its index and of the NHPoly1305 digest of
- * its contents.  NHPoly1305 is an almost-delta-universal hash under a
- * secret key (Adiantum's): two different pages collide with negligible
- * probability unless the key is known, and the key never influences any
- * output except through SipHash, a pseudo-random function, so outputs
- * reveal nothing about it.  Unlike xxh64 or any unkeyed hash, no one who
- * writes a file can make one of its pages take the value of another page.
- * A page that cannot be read takes a value salted with its mapping (8 fewer
- * bytes of input: a separate domain), which no other record's page has.
+ * The values of a page: SipHash of its index and of the NHPoly1305 digest
+ * of its contents, under two keys.  NHPoly1305 is an almost-delta-universal
+ * hash under a secret key (Adiantum's): two different pages collide with
+ * negligible probability unless the key is known, and the key never shows
+ * in any output except through SipHash, a pseudo-random function, so the
+ * outputs reveal nothing about it.  Unlike xxh64 or any unkeyed hash, no
+ * one who writes a file can make one of its pages take the value of
+ * another.  The sum value is summed into the record's hash and never
+ * printed, so that the sketch, which prints values, gives no one the terms
+ * of a hash to solve for.  A page that cannot be read takes values salted
+ * with its file (a separate domain: 32 bytes of input, not 24), which no
+ * page of another record has.
  */
-static u64 pcs_page_value(const void *data, pgoff_t index,
-			  const struct address_space *mapping)
+static void pcs_page_values(const void *data, pgoff_t index,
+			    const struct pcs_id *id, u64 *sum, u64 *sketch)
 {
 	u8 digest[POLY1305_DIGEST_SIZE] __aligned(8);
+	u64 lo, hi;
 
 	if (!data ||
-	    crypto_shash_tfm_digest(pcs_nhpoly, data, PAGE_SIZE, digest))
-		return siphash_2u64(index, (unsigned long)mapping,
-				    &pcs_page_key);
-	return siphash_3u64(index, get_unaligned_le64(digest),
-			    get_unaligned_le64(digest + 8), &pcs_page_key);
+	    crypto_shash_tfm_digest(pcs_nhpoly, data, PAGE_SIZE, digest)) {
+		*sum = siphash_4u64(index, (unsigned long)id->mapping, id->ino,
+				    id->dev, &pcs_sum_key);
+		*sketch = siphash_4u64(index, (unsigned long)id->mapping,
+				       id->ino, id->dev, &pcs_sketch_key);
+		return;
+	}
+	lo = get_unaligned_le64(digest);
+	hi = get_unaligned_le64(digest + 8);
+	*sum = siphash_3u64(index, lo, hi, &pcs_sum_key);
+	*sketch = siphash_3u64(index, lo, hi, &pcs_sketch_key);
 }
 
 /* The hash printed for a record */
@@ -405,7 +444,7 @@ static bool pcs_still_cached(struct folio *folio, const struct pcs_id *id)
 	       READ_ONCE(folio->index) == id->index;
 }
 
-/* Values of pages [first, first + nr) of @folio into ps->values */
+/* Values of pages [first, first + nr) of @folio into ps->sums, ps->values */
 static void pcs_hash_pages(struct pagecache_stat *ps, struct folio *folio,
 			   const struct pcs_id *id, unsigned int first,
 			   unsigned int nr)
@@ -418,29 +457,42 @@ static void pcs_hash_pages(struct pagecache_stat *ps, struct folio *folio,
 		void *addr;
 
 		if (!id->readable) {
-			ps->values[i] = pcs_page_value(NULL, index, id->mapping);
+			pcs_page_values(NULL, index, id, &ps->sums[i],
+					&ps->values[i]);
 			continue;
 		}
 		addr = kmap_local_folio(folio, (first + i) * PAGE_SIZE);
 		data = addr;
 #ifdef CONFIG_ARCH_HAS_COPY_MC
-		/* A poisoned page fails this copy, not the machine */
-		data = copy_mc_to_kernel(ps->bounce, addr, PAGE_SIZE) ?
+		/*
+		 * A poisoned page fails this copy, not the machine.  The page
+		 * may be written meanwhile: a snapshot, racy by design.
+		 */
+		data = data_race(copy_mc_to_kernel(ps->bounce, addr, PAGE_SIZE)) ?
 		       NULL : ps->bounce;
+		pcs_page_values(data, index, id, &ps->sums[i], &ps->values[i]);
+#else
+		/* Racy with writers by design, as above */
+		kcsan_disable_current();
+		pcs_page_values(data, index, id, &ps->sums[i], &ps->values[i]);
+		kcsan_enable_current();
 #endif
-		ps->values[i] = pcs_page_value(data, index, id->mapping);
 		kunmap_local(addr);
 	}
 }
 
+/*
+ * The order of the records, which is that of the output: by device (a
+ * dev_t orders as (major, minor)), inode number, then mapping.
+ */
 static int pcs_rec_cmp(const struct pcs_id *id, const struct pcs_record *rec)
 {
-	if (id->mapping != rec->mapping)
-		return id->mapping < rec->mapping ? -1 : 1;
-	if (id->ino != rec->ino)
-		return id->ino < rec->ino ? -1 : 1;
 	if (id->dev != rec->dev)
 		return id->dev < rec->dev ? -1 : 1;
+	if (id->ino != rec->ino)
+		return id->ino < rec->ino ? -1 : 1;
+	if (id->mapping != rec->mapping)
+		return id->mapping < rec->mapping ? -1 : 1;
 	return 0;
 }
 
@@ -613,7 +665,7 @@ static int pcs_sketch_add(struct pcs_record *rec, u64 v)
 	return 0;
 }
 
-/* Count pages [index, index + nr) with the values in ps->values */
+/* Count pages [index, index + nr) with the values in ps->sums, ->values */
 static int pcs_commit(struct pagecache_stat *ps, struct pcs_record **recp,
 		      const struct pcs_id *id, pgoff_t index, unsigned int nr)
 {
@@ -632,7 +684,7 @@ static int pcs_commit(struct pagecache_stat *ps, struct pcs_record **recp,
 		return err;
 	rec->nr_pages += nr;
 	for (i = 0; i < nr; i++) {
-		rec->sum += ps->values[i];
+		rec->sum += ps->sums[i];
 		err = pcs_sketch_add(rec, ps->values[i]);
 		if (err)
 			return err;
@@ -655,7 +707,7 @@ static int pcs_count_folio(struct pagecache_stat *ps, struct folio *folio,
 
 	err = pcs_identify(folio, root, &id);
 	if (err)
-		return err == -EBUSY ? err : 0;
+		return err == -ENOENT ? 0 : err;
 	rec = pcs_record_find(ps, &id);
 	for (i = 0; i < id.nr; i += n) {
 		pgoff_t index = id.index + i, next = ULONG_MAX;
@@ -685,33 +737,44 @@ static int pcs_count_folio(struct pagecache_stat *ps, struct folio *folio,
 }
 
 /*
- * Count a batch of referenced folios; a folio found locked is tried once
- * more after the others, and else left out (counted in ps->busy).
+ * Count a batch of referenced folios (of @root's subtree, with @root).  A
+ * folio found locked (by reclaim or migration for a moment, or for I/O in
+ * flight) is tried again after the others, PCS_BUSY_TRIES times a jiffy
+ * apart, and then left out, counted in ps->busy.  The walk never waits for
+ * a folio lock: one may be held for as long as a FUSE server or an NFS
+ * server takes to answer, while rmdir waits for the walk.
  */
 static int pcs_count_batch(struct pagecache_stat *ps, struct folio **folios,
 			   unsigned int nr, struct mem_cgroup *root)
 {
 	DECLARE_BITMAP(busy, PCS_BATCH) = { 0 };
-	unsigned int i;
+	unsigned int i, try;
 	int err;
 
-	for (i = 0; i < nr; i++) {
-		err = pcs_count_folio(ps, folios[i], root);
-		if (err == -EBUSY) {
-			__set_bit(i, busy);
-			continue;
+	for (try = 0; try <= PCS_BUSY_TRIES; try++) {
+		bool left = false;
+
+		for (i = 0; i < nr; i++) {
+			if (try && !test_bit(i, busy))
+				continue;
+			err = pcs_count_folio(ps, folios[i], root);
+			if (err == -EBUSY) {
+				__set_bit(i, busy);
+				left = true;
+				continue;
+			}
+			if (err)
+				return err;
+			__clear_bit(i, busy);
 		}
-		if (err)
+		err = pcs_check_stop(ps);
+		if (err || !left)
 			return err;
+		if (try < PCS_BUSY_TRIES)
+			schedule_timeout_killable(1);
 	}
-	for_each_set_bit(i, busy, nr) {
-		err = pcs_count_folio(ps, folios[i], root);
-		if (err == -EBUSY)
-			ps->busy++;
-		else if (err)
-			return err;
-	}
-	return pcs_check_stop(ps);
+	ps->busy += bitmap_weight(busy, nr);
+	return 0;
 }
 
 static void pcs_put_folios(struct folio **folios, unsigned int *nr)
@@ -741,14 +804,17 @@ static bool pcs_maybe_page_cache(struct folio *folio)
 }
 
 /*
- * Walk one LRU list of @lruvec that held @size pages when the walk started.
- * See "Walking a list" at the top of the file.
+ * Walk one LRU list of @lruvec that held @size pages when its walk started,
+ * spending at most *@budget steps (shared by the lists of the lruvec).  See
+ * "Walking a list" at the top of the file.
  */
 static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
-			 struct list_head *head, unsigned long size)
+			 struct list_head *head, unsigned long size,
+			 unsigned long *budget)
 {
-	unsigned long budget = 3 * size + 4 * PCS_SCAN_MAX;
+	unsigned long stepped = 0;	/* pages of the folios stepped over */
 	struct list_head *pos;
+	bool again = false;
 	unsigned int i;
 	int err = 0;
 
@@ -758,19 +824,33 @@ static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
 		struct folio *last = NULL;
 		unsigned int scanned = 0, nr_count;
 
-		while (pos != head && ps->nr_batch < PCS_BATCH) {
+		while (ps->nr_batch < PCS_BATCH) {
 			struct folio *folio;
 
+			if (pos == head) {
+				/*
+				 * Fewer pages met than the list held: the folio
+				 * we went on from may have moved to its end.
+				 * Walk it once more.
+				 */
+				if (again || stepped >= size)
+					break;
+				again = true;
+				ps->restarts++;
+				pos = head->next;
+				last = NULL;
+				continue;
+			}
 			if (scanned >= PCS_SCAN_MAX &&
 			    (scanned >= 2 * PCS_SCAN_MAX ||
 			     (ps->nr_batch && ps->batch[ps->nr_batch - 1] == last)))
 				break;
-			if (!budget) {
+			if (!*budget) {
 				ps->given_up++;
 				pos = head;
 				break;
 			}
-			budget--;
+			--*budget;
 			if (pcs_lruvec_head(lruvec, pos)) {
 				/* Followed a moved folio onto another list */
 				ps->restarts++;
@@ -781,6 +861,8 @@ static int pcs_walk_list(struct pagecache_stat *ps, struct lruvec *lruvec,
 			folio = list_entry(pos, struct folio, lru);
 			pos = pos->next;
 			scanned++;
+			/* A folio on an LRU list is not split: its size is stable */
+			stepped += folio_nr_pages(folio);
 			last = folio;
 			if (pcs_maybe_page_cache(folio) && folio_try_get(folio))
 				ps->batch[ps->nr_batch++] = folio;
@@ -893,20 +975,25 @@ static bool pcs_lruvec_switching(struct lruvec *lruvec)
  */
 static bool pcs_lruvec_has_shmem(struct lruvec *lruvec)
 {
-	return mem_cgroup_disabled() || lruvec_page_state(lruvec, NR_SHMEM) > 0;
+	return mem_cgroup_disabled() ||
+	       lruvec_page_state_local(lruvec, NR_SHMEM) > 0;
 }
 
 static int pcs_walk_lruvec_once(struct pagecache_stat *ps, struct lruvec *lruvec)
 {
 	bool anon = pcs_lruvec_has_shmem(lruvec);
+	unsigned long budget = 4 * PCS_SCAN_MAX;
 	enum lru_list lru;
 	int err = 0;
 
+	/* Every list counts in the budget: pages are moved between them */
+	for_each_evictable_lru(lru)
+		budget += 3 * pcs_lru_size(lruvec, lru);
 	for_each_evictable_lru(lru) {
 		if (!anon && !is_file_lru(lru))
 			continue;
 		err = pcs_walk_list(ps, lruvec, &lruvec->lists[lru],
-				    pcs_lru_size(lruvec, lru));
+				    pcs_lru_size(lruvec, lru), &budget);
 		if (err)
 			return err;
 	}
@@ -916,11 +1003,15 @@ static int pcs_walk_lruvec_once(struct pagecache_stat *ps, struct lruvec *lruvec
 		int i;
 
 		for (i = 0; i < PCS_NR_LRUGEN_LISTS; i++) {
+			pcs_lrugen_list(lruvec, i, &size);
+			budget += 3 * size;
+		}
+		for (i = 0; i < PCS_NR_LRUGEN_LISTS; i++) {
 			struct list_head *head = pcs_lrugen_list(lruvec, i, &size);
 
 			if (!anon && i / MAX_NR_ZONES % ANON_AND_FILE == LRU_GEN_ANON)
 				continue;
-			err = pcs_walk_list(ps, lruvec, head, size);
+			err = pcs_walk_list(ps, lruvec, head, size, &budget);
 			if (err)
 				return err;
 		}
@@ -967,30 +1058,51 @@ static bool pcs_vma_locked(struct vm_area_struct *vma)
 /*
  * Count the unevictable page cache of @root's subtree that @mm locks or
  * maps (see "Finding the page cache" above), one folio_batch at a time:
- * mmap_lock is held to find the next locked range and its folios, and
- * dropped while they are counted, with only the folio references held.
+ * mmap_lock is held to look at up to PCS_VMA_BATCH VMAs and to take the
+ * folios of the next locked range, and dropped while they are counted,
+ * with only the folio references held.  It is only ever tried: a process
+ * whose mmap_lock stays taken (a writer queued behind a fault that waits
+ * for a FUSE server, say) is left out, counted in ps->busy.
  */
 static int pcs_walk_mm(struct pagecache_stat *ps, struct mm_struct *mm,
 		       struct mem_cgroup *root)
 {
+	struct folio *unev[PAGEVEC_SIZE];
 	struct folio_batch fbatch;
 	unsigned long addr = 0;
-	unsigned int i;
+	unsigned int i, n;
 	int err = 0;
 
+	BUILD_BUG_ON(PAGEVEC_SIZE > PCS_BATCH);
 	folio_batch_init(&fbatch);
 	while (!err) {
 		struct vm_area_struct *vma;
 		pgoff_t index, last;
 
-		if (mmap_read_lock_killable(mm))
-			return -EINTR;
-		for (vma = find_vma(mm, addr); vma && !pcs_vma_locked(vma);
-		     vma = find_vma(mm, vma->vm_end))
-			;
+		for (i = 0; !mmap_read_trylock(mm); i++) {
+			if (i == PCS_BUSY_TRIES) {
+				ps->busy++;
+				return 0;
+			}
+			schedule_timeout_killable(1);
+			err = pcs_check_stop(ps);
+			if (err)
+				return err;
+		}
+		for (i = 0, vma = find_vma(mm, addr);
+		     vma && !pcs_vma_locked(vma) && i < PCS_VMA_BATCH;
+		     i++, vma = find_vma(mm, vma->vm_end))
+			addr = vma->vm_end;
 		if (!vma) {
 			mmap_read_unlock(mm);
 			return 0;
+		}
+		if (!pcs_vma_locked(vma)) {
+			/* PCS_VMA_BATCH looked at: let writers in */
+			mmap_read_unlock(mm);
+			err = pcs_check_stop(ps);
+			cond_resched();
+			continue;
 		}
 		addr = max(addr, vma->vm_start);
 		index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
@@ -1004,18 +1116,12 @@ static int pcs_walk_mm(struct pagecache_stat *ps, struct mm_struct *mm,
 			       ((index - vma->vm_pgoff) << PAGE_SHIFT);
 		mmap_read_unlock(mm);
 
-		for (i = 0; i < folio_batch_count(&fbatch) && !err; i++) {
-			struct folio *folio = fbatch.folios[i];
-
-			if (folio_test_unevictable(folio))
-				err = pcs_count_folio(ps, folio, root);
-			if (err == -EBUSY) {
-				ps->busy++;
-				err = 0;
-			}
-		}
+		/* Only the unevictable ones: the others are on the lists */
+		for (i = n = 0; i < folio_batch_count(&fbatch); i++)
+			if (folio_test_unevictable(fbatch.folios[i]))
+				unev[n++] = fbatch.folios[i];
+		err = pcs_count_batch(ps, unev, n, root);
 		folio_batch_release(&fbatch);
-		err = err ?: pcs_check_stop(ps);
 		cond_resched();
 	}
 	return err;
@@ -1024,14 +1130,25 @@ static int pcs_walk_mm(struct pagecache_stat *ps, struct mm_struct *mm,
 static int pcs_walk_task(struct pagecache_stat *ps, struct task_struct *task,
 			 struct mem_cgroup *root)
 {
-	struct mm_struct *mm = get_task_mm(task);
+	struct task_struct *p;
+	struct mm_struct *mm;
 	int err;
 
-	if (!mm)
+	/* A live thread's mm: the group leader may have exited */
+	p = find_lock_task_mm(task);
+	if (!p)
 		return 0;
+	if (p->flags & PF_KTHREAD) {
+		task_unlock(p);
+		return 0;
+	}
+	mm = p->mm;
+	mmget(mm);
+	task_unlock(p);
 	err = pcs_walk_mm(ps, mm, root);
-	mmput(mm);
-	return err;
+	/* If the process exited meanwhile, its teardown is not ours to run */
+	mmput_async(mm);
+	return err ?: pcs_check_stop(ps);
 }
 
 /* Every process, for the whole system without memcg */
@@ -1058,9 +1175,40 @@ static int pcs_walk_all_tasks(struct pagecache_stat *ps)
 			continue;
 		err = pcs_walk_task(ps, task, NULL);
 		put_task_struct(task);
+		cond_resched();
 	}
 	return err;
 }
+
+#ifdef CONFIG_MEMCG
+/*
+ * Does @root's subtree have unevictable pages?  An unevictable folio counts
+ * in its memcg's LRU_UNEVICTABLE size (lruvec_add_folio()), anonymous ones
+ * too; without any there is no locked page cache to look for.
+ */
+static bool pcs_subtree_unevictable(struct mem_cgroup *root)
+{
+	struct mem_cgroup *memcg;
+	int nid, zid;
+
+	for (memcg = mem_cgroup_iter(root, NULL, NULL); memcg;
+	     memcg = mem_cgroup_iter(root, memcg, NULL)) {
+		for_each_node_state(nid, N_MEMORY) {
+			struct lruvec *lruvec = mem_cgroup_lruvec(memcg,
+								  NODE_DATA(nid));
+
+			for (zid = 0; zid < MAX_NR_ZONES; zid++) {
+				if (!mem_cgroup_get_zone_lru_size(lruvec, LRU_UNEVICTABLE,
+								  zid))
+					continue;
+				mem_cgroup_iter_break(root, memcg);
+				return true;
+			}
+		}
+	}
+	return false;
+}
+#endif
 
 static int pcs_walk_locked(struct pagecache_stat *ps, struct mem_cgroup *root)
 {
@@ -1070,6 +1218,8 @@ static int pcs_walk_locked(struct pagecache_stat *ps, struct mem_cgroup *root)
 
 	if (mem_cgroup_disabled())
 		return pcs_walk_all_tasks(ps);
+	if (!pcs_subtree_unevictable(root))
+		return 0;
 	/* The processes whose memory cgroup is in the subtree */
 	for (memcg = mem_cgroup_iter(root, NULL, NULL); memcg;
 	     memcg = mem_cgroup_iter(root, memcg, NULL)) {
@@ -1114,8 +1264,8 @@ static void pcs_free_snapshot(struct pagecache_stat *ps)
 	}
 	ps->records = RB_ROOT;
 	ps->last = NULL;
-	kvfree(ps->sorted);
-	ps->sorted = NULL;
+	ps->cursor = NULL;
+	ps->cursor_pos = 0;
 	ps->nr_records = 0;
 	ps->walked = false;
 }
@@ -1125,45 +1275,6 @@ static int pcs_u64_cmp(const void *a, const void *b)
 	u64 x = *(const u64 *)a, y = *(const u64 *)b;
 
 	return x < y ? -1 : x > y;
-}
-
-static int pcs_record_order(const void *a, const void *b)
-{
-	const struct pcs_record *x = *(const struct pcs_record **)a;
-	const struct pcs_record *y = *(const struct pcs_record **)b;
-
-	if (x->dev != y->dev)
-		return MAJOR(x->dev) != MAJOR(y->dev) ?
-		       (MAJOR(x->dev) < MAJOR(y->dev) ? -1 : 1) :
-		       (MINOR(x->dev) < MINOR(y->dev) ? -1 : 1);
-	if (x->ino != y->ino)
-		return x->ino < y->ino ? -1 : 1;
-	if (x->mapping != y->mapping)
-		return x->mapping < y->mapping ? -1 : 1;
-	return 0;
-}
-
-/* Sort the records by (device, inode), each sketch by value */
-static int pcs_finish(struct pagecache_stat *ps)
-{
-	struct rb_node *n;
-	unsigned long i = 0;
-
-	ps->sorted = kvmalloc_array(max(1UL, ps->nr_records),
-				    sizeof(*ps->sorted), PCS_GFP);
-	if (!ps->sorted)
-		return -ENOMEM;
-	for (n = rb_first(&ps->records); n; n = rb_next(n)) {
-		struct pcs_record *rec = rb_entry(n, struct pcs_record, node);
-
-		sort(rec->sketch, rec->nr_sketch, sizeof(u64), pcs_u64_cmp, NULL);
-		ps->sorted[i++] = rec;
-		if (!(i % 256))
-			cond_resched();
-	}
-	sort(ps->sorted, ps->nr_records, sizeof(*ps->sorted), pcs_record_order,
-	     NULL);
-	return 0;
 }
 
 /* Take the snapshot of the page cache charged to @root's subtree */
@@ -1200,11 +1311,14 @@ static int pcs_walk(struct pagecache_stat *ps, struct mem_cgroup *root)
 	} while ((memcg = mem_cgroup_iter(root, memcg, NULL)));
 
 	err = pcs_walk_locked(ps, root);
-	if (!err)
-		err = pcs_finish(ps);
 out:
 	if (err) {
-		pcs_free_snapshot(ps);
+		/*
+		 * Rather than now, while rmdir waits, the partial snapshot of
+		 * a dying cgroup is freed at release, from a worker.
+		 */
+		if (err != -ENODEV)
+			pcs_free_snapshot(ps);
 		return err;
 	}
 	ps->walked = true;
@@ -1232,11 +1346,24 @@ struct pagecache_stat *pagecache_stat_open(struct file *file)
 	return ps;
 }
 
-void pagecache_stat_release(struct pagecache_stat *ps)
+static void pcs_free_work(struct work_struct *work)
 {
+	struct pagecache_stat *ps = container_of(work, struct pagecache_stat,
+						 free_work);
+
 	pcs_free_snapshot(ps);
 	kfree(ps->bounce);
 	kfree(ps);
+}
+
+/*
+ * kernfs releases the open files of a cgroup being removed under
+ * cgroup_mutex: a large snapshot is freed from a worker instead.
+ */
+void pagecache_stat_release(struct pagecache_stat *ps)
+{
+	INIT_WORK(&ps->free_work, pcs_free_work);
+	queue_work(system_unbound_wq, &ps->free_work);
 }
 
 void *pagecache_stat_start(struct pagecache_stat *ps, struct mem_cgroup *memcg,
@@ -1245,26 +1372,44 @@ void *pagecache_stat_start(struct pagecache_stat *ps, struct mem_cgroup *memcg,
 	if (!ps->walked) {
 		int err;
 
+		pcs_free_snapshot(ps);	/* of a walk that failed */
 		ps->css = css;
 		err = pcs_walk(ps, memcg);
 		ps->css = NULL;
 		if (err)
 			return ERR_PTR(err);
 	}
-	return *pos < ps->nr_records ? ps->sorted[*pos] : NULL;
+	/* Reads go on from the cursor; a seek back starts over */
+	if (!ps->cursor || *pos < ps->cursor_pos) {
+		ps->cursor = rb_first(&ps->records);
+		ps->cursor_pos = 0;
+	}
+	while (ps->cursor && ps->cursor_pos < *pos) {
+		ps->cursor = rb_next(ps->cursor);
+		ps->cursor_pos++;
+	}
+	return ps->cursor ? rb_entry(ps->cursor, struct pcs_record, node) : NULL;
 }
 
 void *pagecache_stat_next(struct pagecache_stat *ps, void *v, loff_t *pos)
 {
+	struct rb_node *next = rb_next(&((struct pcs_record *)v)->node);
+
 	++*pos;
-	return *pos < ps->nr_records ? ps->sorted[*pos] : NULL;
+	if (!next)
+		return NULL;
+	ps->cursor = next;
+	ps->cursor_pos = *pos;
+	return rb_entry(next, struct pcs_record, node);
 }
 
 int pagecache_stat_show(struct seq_file *m, void *v)
 {
-	const struct pcs_record *rec = v;
+	struct pcs_record *rec = v;
 	unsigned int i;
 
+	/* Kept as a heap while walking; sorting again is harmless */
+	sort(rec->sketch, rec->nr_sketch, sizeof(u64), pcs_u64_cmp, NULL);
 	seq_printf(m, "%u:%u ino=%lu pages=%lu hash=%016llx sketch=",
 		   MAJOR(rec->dev), MINOR(rec->dev), rec->ino, rec->nr_pages,
 		   pcs_record_hash(rec));

@@ -24,6 +24,10 @@ build test_memcontrol "$CG/test_memcontrol.c" "$CG/cgroup_util.c"
 if [ -f "$CG/test_pagecache_stat.c" ]; then
 	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c"
 fi
+if [ -f "$CG/test_pagecache_stat_reliability.c" ]; then
+	build test_pagecache_stat_reliability \
+		"$CG/test_pagecache_stat_reliability.c" "$CG/cgroup_util.c"
+fi
 cp "$TOP/scripts/vm/check_feature_off" "$out/"
 
 # The duplicate report and its tests; programs the tests call (not tests
@@ -34,3 +38,4 @@ make -s -C "$SRC/tools/cgroup" OUTPUT="$out/data/" CC="ccache gcc" \
 	{ cat "$out/pagecache_dups.log" >&2; die "tests: pagecache_dups does not build"; }
 grep -q 'warning:' "$out/pagecache_dups.log" && cat "$out/pagecache_dups.log" >&2
 cp "$SRC/tools/cgroup/test_pagecache_dups.sh" "$out/"
+[ -d "$SRC/tools/cgroup/testdata" ] && cp -r "$SRC/tools/cgroup/testdata" "$out/data/"

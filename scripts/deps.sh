@@ -5,7 +5,7 @@
 
 PKGS="build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils patch
 perl python3 git busybox-static qemu-system-x86 ccache e2fsprogs sparse
-libc6-dev btrfs-progs prometheus"
+libc6-dev btrfs-progs prometheus crun"
 
 missing=
 for p in $PKGS; do

@@ -48,7 +48,7 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
 cp /bin/busybox "$R/bin/busybox"
 # Tools the selftests run when they exist (they skip their cases if not):
 # Debian's dynamically linked binaries, with the libraries they load.
-for tool in mkfs.btrfs mkfs.ext4; do
+for tool in mkfs.btrfs mkfs.ext4 btrfs crun; do
 	bin=$(PATH=/sbin:/usr/sbin:$PATH command -v "$tool") || continue
 	cp -L "$bin" "$R/sbin/$tool"
 	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
