@@ -58,7 +58,9 @@
  * under the lock: no allocation, no hashing, no sleep, and no folio_put()
  * (the last put of an LRU folio takes lru_lock itself).  The walk never
  * isolates a folio, never moves one, and never touches an accessed or
- * referenced bit.
+ * referenced bit; while it holds a reference, though, reclaim cannot free
+ * that folio and puts it back on its list, as for any folio a read() copies
+ * from.
  *
  * To continue after the lock was dropped, the walk needs a folio it holds a
  * reference on: the lock hold ends on a referenced entry whenever one comes
@@ -72,9 +74,9 @@
  * After relocking, the walk goes on after the last referenced folio of the
  * batch that is still on an evictable list of this lruvec: under lru_lock,
  * PG_lru set, PG_unevictable clear and folio_matches_lruvec() mean it is
- * linked on one of this lruvec's evictable lists (PG_lru is set only after
- * the folio was added, under the lock, and cleared before it is deleted, so
- * while we hold the lock a set PG_lru cannot go with an unlinked folio), and
+ * linked on one of this lruvec's evictable lists (under lru_lock, a set
+ * PG_lru means linked: it is cleared, with or without the lock, before a
+ * folio is unlinked under the lock, and set only on a linked folio), and
  * then its ->lru.next is another folio of the lruvec or one of its list
  * heads.  Our reference keeps the folio itself (and so that argument) from
  * being freed and reused.  All list heads of a lruvec are embedded in
@@ -83,15 +85,22 @@
  * lru_gen/enabled) leads to that list's head; the walk then restarts its own
  * list from the head, as it does when no folio of the batch is left.
  *
+ * A folio we went on from may have been moved to the end of its own list
+ * (writeback done, a failed invalidation), which ends the walk of that list
+ * early: a list whose walk met fewer pages than it held at the start is
+ * walked once more from its head.
+ *
  * Bounded work.  Every step counts, restarts and the entries walked again
- * after them included, against a budget of 3 * (the list's size in pages
- * when its walk starts) + 4 * PCS_SCAN_MAX; entries are at most pages.  So
- * a read costs at most about three passes over each list whatever the LRU
- * churn, and a list is cut short only when more than two of its lengths were
- * spent on restarts: heavy churn, as when reclaim isolates the very folios
- * the walk stands on again and again.  What a read may then miss is the part
- * of that list not reached, and folios that moved into a part already
- * walked; it never counts a page twice (below).  Folios still in the per-CPU
+ * after them included, against a budget per lruvec of 3 * (the pages on its
+ * lists when its walk starts) + 4 * PCS_SCAN_MAX, shared by its lists, as
+ * folios move between them; entries are at most pages.  So a read costs at
+ * most about three passes over each lruvec whatever the LRU churn, and a
+ * list is cut short only when two lengths of the lruvec were spent on
+ * restarts: heavy churn, as when reclaim isolates the very folios the walk
+ * stands on again and again.  What a read may then miss is the part of the
+ * lists not reached, folios that moved into a part already walked, and
+ * folios locked by someone else through all their tries (below); it never
+ * counts a page twice (below).  Folios still in the per-CPU
  * LRU batches (a few per CPU, just added) are on no list and are not seen:
  * the walk does not call lru_add_drain_all(), which would queue work on
  * every CPU at every read.
@@ -100,8 +109,10 @@
  * and a cgroup being removed with -ENODEV (kill_css() sets CSS_DYING before
  * css_clear_dir() drains the active reference that kernfs holds on the file
  * while we walk, under cgroup_mutex), so no cgroup operation waits for more
- * than one batch.  Large folios are hashed PCS_HASH_CHUNK pages at a time
- * with the same check and cond_resched() in between.
+ * than one batch: at most PCS_BATCH folios hashed, and PCS_BUSY_TRIES
+ * jiffies for locked ones.  Large folios are hashed PCS_HASH_CHUNK pages at
+ * a time with the same check and cond_resched() in between, and the pass
+ * over locked VMAs checks after every process and every folio_batch.
  *
  * Identifying a folio
  * -------------------
@@ -122,12 +133,13 @@
  * the architecture can recover from a machine check on a read
  * (ARCH_HAS_COPY_MC), through copy_mc_to_kernel() into a bounce buffer, so
  * that a page poisoned under us fails its own copy instead of taking the
- * machine down.  They are a snapshot of that moment; ->mapping and ->index
- * are checked again afterwards and pages of a folio truncated meanwhile are
- * not counted.  A page that is not uptodate, may be hardware-poisoned, or
+ * machine down.  They are a snapshot of that moment, racy with writers by
+ * design; ->mapping and ->index are read again afterwards (after a read
+ * barrier, so not from before the contents) and pages of a folio truncated
+ * or reused meanwhile are not counted.  A page that is not uptodate, may be hardware-poisoned, or
  * belongs to a mapping whose contents the kernel must not read (secretmem,
- * inaccessible guest memory) is counted with a value salted with its
- * mapping, which no page of another record can have.
+ * inaccessible guest memory) is counted with values salted with its file
+ * (mapping, inode, device), which no page of another record can have.
  *
  * No page is counted twice: a record keeps the runs of page indices it has
  * counted, however often the walk meets a folio.  Records are keyed by the
@@ -438,7 +450,7 @@ out:
 /* Is @folio still the page cache folio pcs_identify() found? */
 static bool pcs_still_cached(struct folio *folio, const struct pcs_id *id)
 {
-	/* Order the reads of the contents before the recheck */
+	/* Read ->mapping again only after the contents were read */
 	smp_rmb();
 	return READ_ONCE(folio->mapping) == id->mapping &&
 	       READ_ONCE(folio->index) == id->index;
