@@ -12,8 +12,9 @@
  * counted pages; the sketch holds the smallest min(pages, 128) page values.
  *
  * Each case runs twice: with MGLRU switched on ("mglru") and off
- * ("classic"). Files are made on the ext4 and tmpfs mounts named below; a
- * case that needs a mount which is not there is skipped.
+ * ("classic").  Files are made on filesystems the test mounts itself, in a
+ * mount namespace of its own (pcs_mount_all()); a case that needs one that
+ * could not be made is skipped, saying why.
  */
 #define _GNU_SOURCE
 
@@ -71,9 +72,16 @@
 #define LRU_GEN_FILE	"/sys/kernel/mm/lru_gen/enabled"
 #define DROP_CACHES	"/proc/sys/vm/drop_caches"
 #define NODE1_DIR	"/sys/devices/system/node/node1"
-#define MNT_EXT4	"/mnt/ext4"
-#define MNT_TMPFS	"/mnt/tmpfs"
-#define MNT_HUGE	"/mnt/huge"
+/*
+ * The filesystems the cases use, made by pcs_mount_all() before the tests
+ * run, in a mount namespace of the test's own: a tmpfs, a huge=always
+ * tmpfs, and an ext4 on a loop device when mkfs.ext4 works (else the
+ * filesystem of the test's directory, if it is not a tmpfs).  mnt[] is ""
+ * where one is missing, and mnt_why[] says what it is or why it is not.
+ */
+enum { MNT_DISK, MNT_TMPFS, MNT_HUGE, NR_MNT };
+static char mnt[NR_MNT][PATH_MAX];
+static char mnt_why[NR_MNT][256];
 
 #define PCS_TIMEOUT	180	/* seconds per case, QEMU TCG with KASAN is slow */
 #define RACE_SECS	3.0	/* length of each concurrency case */
@@ -406,12 +414,13 @@ static int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
 static void lru_drain(void)
 {
 	static int fd = -2;
-	char path[PATH_MAX];
+	char path[PATH_MAX + 16];
 	char *map;
 
 	if (fd == -2) {
-		snprintf(path, sizeof(path), "%s/.pcs-drain", MNT_EXT4);
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		snprintf(path, sizeof(path), "%s/.pcs-drain", mnt[MNT_DISK]);
+		fd = mnt[MNT_DISK][0] ?
+		     open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
 		if (fd >= 0 && ftruncate(fd, pgsz)) {
 			close(fd);
 			fd = -1;
@@ -425,6 +434,8 @@ static void lru_drain(void)
 		} else {
 			map[0] = 1;	/* mapped for good: never dropped */
 		}
+		if (fd >= 0)
+			unlink(path);
 	}
 	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
 		write_str("/proc/sys/vm/compact_memory", "1");
@@ -936,26 +947,143 @@ static int rm_tree(const char *dir)
 	return 0;
 }
 
-/*
- * A directory for this test on @mnt if that is a mount point of a @magic
- * file system. @dir is left empty, and cases needing it skip, if it is not.
- */
-static int scratch_dir(char *dir, const char *mnt, long magic)
+/* A directory for this test in @base, or "" if there is no @base */
+static int scratch_dir(char *dir, const char *base)
 {
-	struct stat st, parent;
-	struct statfs sfs;
-
 	dir[0] = '\0';
-	if (stat(mnt, &st) || stat("/mnt", &parent) || st.st_dev == parent.st_dev)
+	if (!base[0])
 		return 0;
-	if (statfs(mnt, &sfs) || sfs.f_type != magic)
-		return 0;
-	pathf(dir, "%s/pcs_test.%d", mnt, getpid());
+	pathf(dir, "%s/pcs_test.%d", base, getpid());
 	if (mkdir(dir, 0755)) {
 		dir[0] = '\0';
 		return -1;
 	}
 	return 0;
+}
+
+/* Is @path on a filesystem of type @magic? */
+static bool fs_is(const char *path, long magic)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == magic;
+}
+
+/* Is @prog in $PATH? */
+static bool have_prog(const char *prog)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return !system(cmd);
+}
+
+/*
+ * An ext4 filesystem in a preallocated file on the tmpfs @dir, on a loop
+ * device, mounted at @at: NULL, or why not.  The file's pages are charged
+ * once, to the test's own cgroup, when it is allocated: I/O through the
+ * loop device then charges no test cgroup.
+ */
+static const char *make_ext4(const char *dir, const char *at)
+{
+	struct loop_info64 info = {};
+	char img[PATH_MAX], cmd[PATH_MAX + 64], dev[64];
+	int ctl, nr, ffd, lfd;
+
+	if (!have_prog("mkfs.ext4"))
+		return "no mkfs.ext4";
+	pathf(img, "%s/disk.img", dir);
+	ffd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ffd < 0 || fallocate(ffd, 0, 0, 384L << 20))
+		return "cannot allocate the image file";
+	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F %s >/dev/null 2>&1", img);
+	if (system(cmd))
+		return "mkfs.ext4 failed";
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0)
+		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
+	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+	lfd = open(dev, O_RDWR | O_CLOEXEC);
+	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
+		return "cannot attach a loop device";
+	info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	close(ffd);
+	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL)) {
+		close(lfd);
+		return "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
+	}
+	close(lfd);	/* autoclear: detached with the mount */
+	return NULL;
+}
+
+/*
+ * Before any test: a private mount namespace, and in it the filesystems of
+ * mnt[] under a tmpfs of our own, so that nothing needs to be prepared and
+ * nothing is left behind.  Without root every case skips anyway.
+ */
+__attribute__((constructor)) static void pcs_mount_all(void)
+{
+	char base[PATH_MAX], img[PATH_MAX], cwd[PATH_MAX];
+	const char *tmp = getenv("TMPDIR") ?: "/tmp", *why;
+	int i;
+
+	for (i = 0; i < NR_MNT; i++)
+		snprintf(mnt_why[i], sizeof(mnt_why[i]), "%s",
+			 "a filesystem of the test's own (not run as root)");
+	if (geteuid())
+		return;
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		for (i = 0; i < NR_MNT; i++)
+			snprintf(mnt_why[i], sizeof(mnt_why[i]),
+				 "a mount namespace: %s", strerror(errno));
+		return;
+	}
+	snprintf(base, sizeof(base), "%s/pcs_mnt.XXXXXX", tmp);
+	if (!mkdtemp(base) || mount("pcs", base, "tmpfs", 0, "mode=0755")) {
+		for (i = 0; i < NR_MNT; i++)
+			snprintf(mnt_why[i], sizeof(mnt_why[i]),
+				 "a tmpfs in %.120s: %s", tmp, strerror(errno));
+		return;
+	}
+	pathf(mnt[MNT_TMPFS], "%s/tmpfs", base);
+	pathf(mnt[MNT_HUGE], "%s/huge", base);
+	pathf(mnt[MNT_DISK], "%s/disk", base);
+	pathf(img, "%s/img", base);
+	if (mkdir(mnt[MNT_TMPFS], 0755) ||
+	    mount("pcs", mnt[MNT_TMPFS], "tmpfs", 0, NULL))
+		mnt[MNT_TMPFS][0] = '\0';
+	if (mkdir(mnt[MNT_HUGE], 0755) ||
+	    mount("pcs", mnt[MNT_HUGE], "tmpfs", 0, "huge=always"))
+		mnt[MNT_HUGE][0] = '\0';
+	snprintf(mnt_why[MNT_TMPFS], sizeof(mnt_why[0]), "tmpfs at %.160s",
+		 mnt[MNT_TMPFS][0] ? mnt[MNT_TMPFS] : "(none: mount failed)");
+	snprintf(mnt_why[MNT_HUGE], sizeof(mnt_why[0]), "huge=always tmpfs at %.160s",
+		 mnt[MNT_HUGE][0] ? mnt[MNT_HUGE] :
+		 "(none: no CONFIG_TRANSPARENT_HUGEPAGE?)");
+	why = mkdir(img, 0755) || mount("pcs", img, "tmpfs", 0, NULL) ?
+	      "no tmpfs for the image" : make_ext4(img, mnt[MNT_DISK]);
+	if (!why) {
+		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
+			 "ext4 on a loop device at %.160s", mnt[MNT_DISK]);
+		return;
+	}
+	/* Else the filesystem of the test's directory, if it is on a disk */
+	if (getcwd(cwd, sizeof(cwd)) && !fs_is(cwd, TMPFS_MAGIC) &&
+	    !fs_is(cwd, RAMFS_MAGIC)) {
+		snprintf(mnt[MNT_DISK], sizeof(mnt[0]), "%s", cwd);
+		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
+			 "a disk filesystem: the test's directory %.120s (%s)",
+			 cwd, why);
+	} else {
+		mnt[MNT_DISK][0] = '\0';
+		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
+			 "a disk filesystem: %s, and the test's directory is on tmpfs",
+			 why);
+	}
 }
 
 /*
@@ -1050,11 +1178,11 @@ FIXTURE_SETUP(pcs)
 		SKIP(return, "no MGLRU: %s is missing", LRU_GEN_FILE);
 
 	/* Nothing was changed so far; from here on undo on failure. */
-	ret = scratch_dir(e->ext4, MNT_EXT4, EXT4_SUPER_MAGIC);
+	ret = scratch_dir(e->ext4, mnt[MNT_DISK]);
 	if (!ret)
-		ret = scratch_dir(e->tmpfs, MNT_TMPFS, TMPFS_MAGIC);
+		ret = scratch_dir(e->tmpfs, mnt[MNT_TMPFS]);
 	if (!ret)
-		ret = scratch_dir(e->huge, MNT_HUGE, TMPFS_MAGIC);
+		ret = scratch_dir(e->huge, mnt[MNT_HUGE]);
 	if (!ret) {
 		pathf(e->cg, "%s/pcs_test.%d", e->root, getpid());
 		ret = cg_create(e->cg);
@@ -1206,7 +1334,7 @@ TEST_F_TIMEOUT(pcs, ext4_nr_pages, PCS_TIMEOUT)
 	unsigned int i;
 
 	if (!e->ext4[0])
-		SKIP(return, "no ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	path_of(path, e->ext4, "counts");
 	ASSERT_EQ(0, make_file(path, 1, n, 0));
 	for (i = 0; i < ARRAY_SIZE(jobs); i++) {
@@ -1233,7 +1361,7 @@ TEST_F_TIMEOUT(pcs, tmpfs_nr_pages, PCS_TIMEOUT)
 	unsigned int i;
 
 	if (!e->tmpfs[0])
-		SKIP(return, "no tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s", mnt_why[MNT_TMPFS]);
 	for (i = 0; i < ARRAY_SIZE(jobs); i++) {
 		snprintf(name, sizeof(name), "counts%u", i);
 		jobs[i].path = path_of(path[i], e->tmpfs, name);
@@ -1262,7 +1390,7 @@ TEST_F_TIMEOUT(pcs, mlocked_nr_pages, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	h[0].job.path = path_of(path[0], e->ext4, "locked");
 	h[1].job.path = path_of(path[1], e->tmpfs, "locked");
 	ASSERT_EQ(0, make_file(path[0], 4, n, 0));
@@ -1293,7 +1421,7 @@ TEST_F_TIMEOUT(pcs, numa_node1, PCS_TIMEOUT)
 	int ret;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	if (access(NODE1_DIR, F_OK))
 		SKIP(return, "no NUMA node 1");
 	jobs[0].path = path_of(path[0], e->ext4, "node1");
@@ -1342,7 +1470,7 @@ TEST_F_TIMEOUT(pcs, hierarchy_union, PCS_TIMEOUT)
 	size_t i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(a, e->cg, "a"));
 	ASSERT_EQ(0, cg_write(a, "cgroup.subtree_control", "+memory"));
@@ -1433,7 +1561,7 @@ TEST_F_TIMEOUT(pcs, memory_stat_file, PCS_TIMEOUT)
 	};
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(c1, e->cg, "c1"));
 	ASSERT_EQ(0, make_cg(c2, e->cg, "c2"));
@@ -1481,7 +1609,7 @@ TEST_F_TIMEOUT(pcs, hash_same_content, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(c1, e->cg, "c1"));
 	ASSERT_EQ(0, make_cg(c2, e->cg, "c2"));
@@ -1536,7 +1664,7 @@ TEST_F_TIMEOUT(pcs, hash_huge_folio, PCS_TIMEOUT)
 	long long thp;
 
 	if (!e->huge[0] || !e->ext4[0])
-		SKIP(return, "needs tmpfs at " MNT_HUGE " and ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_HUGE], mnt_why[MNT_DISK]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(ch, e->cg, "huge"));
 	ASSERT_EQ(0, make_cg(ce, e->cg, "small"));
@@ -1545,7 +1673,8 @@ TEST_F_TIMEOUT(pcs, hash_huge_folio, PCS_TIMEOUT)
 	ASSERT_EQ(0, run_in(ch, -1, &jh, 1));
 	thp = cg_stat(ch, "memory.stat", "shmem_thp");
 	if (thp <= 0)
-		SKIP(return, "no huge pages in %s (shmem_thp %lld)", MNT_HUGE, thp);
+		SKIP(return, "no huge pages in %.160s (shmem_thp %lld)",
+		     mnt[MNT_HUGE], thp);
 	TH_LOG("shmem_thp: %lld bytes", thp);
 
 	ASSERT_EQ(0, make_file(fe, 11, n, 0));
@@ -1692,7 +1821,7 @@ TEST_F_TIMEOUT(pcs, race_truncate, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	race_init(&r, e);
 	for (i = 0; i < 2; i++) {
 		r.id = i;
@@ -1751,7 +1880,7 @@ TEST_F_TIMEOUT(pcs, race_unlink, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	race_init(&r, e);
 	for (i = 0; i < 2; i++) {
 		r.id = i;
@@ -1813,7 +1942,7 @@ TEST_F_TIMEOUT(pcs, race_umount, PCS_TIMEOUT)
 	pid_t pid;
 
 	if (!base[0])
-		SKIP(return, "needs tmpfs at " MNT_TMPFS " or ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s or %s", mnt_why[MNT_TMPFS], mnt_why[MNT_DISK]);
 	path_of(e->mnt, base, "umnt");
 	ASSERT_EQ(0, mkdir(e->mnt, 0755));
 	race_init(&r, e);
@@ -1893,7 +2022,7 @@ TEST_F_TIMEOUT(pcs, race_rmdir, PCS_TIMEOUT)
 	pid_t pid;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(ctl, e->cg, "ctl"));
 	race_init(&r, e);
@@ -1940,7 +2069,7 @@ TEST_F_TIMEOUT(pcs, race_memory_high, PCS_TIMEOUT)
 	pid_t pid;
 
 	if (!e->ext4[0])
-		SKIP(return, "no ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	race_init(&r, e);
 	path_of(r.file, e->ext4, "big");
 	ASSERT_EQ(0, make_file(r.file, 12, 4096, 0));
@@ -1978,7 +2107,7 @@ TEST_F_TIMEOUT(pcs, race_lru_gen_switch, PCS_TIMEOUT)
 	if (!e->lru_switched)
 		SKIP(return, "%s is missing", LRU_GEN_FILE);
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	race_init(&r, e);
 	r.mglru = variant->mglru;
 	pids[0] = cg_run_nowait(e->cg, lru_gen_fn, &r);
@@ -2203,7 +2332,7 @@ TEST_F_TIMEOUT(pcs, read_sizes_and_seeks, PCS_TIMEOUT)
 	int fd;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	job.path = path_of(path, e->ext4, "seek");
 	ASSERT_EQ(0, make_file(path, 13, 32, 0));
 	ASSERT_EQ(0, evict(path));
@@ -2314,7 +2443,7 @@ TEST_F_TIMEOUT(pcs, root_cgroup, PCS_TIMEOUT)
 	struct pcs_snap s = {};
 
 	if (!e->ext4[0])
-		SKIP(return, "no ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	job.path = path_of(f1, e->ext4, "root1");
 	ASSERT_EQ(0, make_file(f1, 14, n, 0));
 	ASSERT_EQ(0, evict(f1));
@@ -2458,7 +2587,7 @@ TEST_F_TIMEOUT(pcs, rmdir_during_read, PCS_TIMEOUT)
 	pid_t pid, rpid;
 
 	if (!e->tmpfs[0])
-		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s", mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	job.path = path_of(path, e->tmpfs, "big");
 	for (attempt = 0; attempt < 3; attempt++) {
@@ -2527,7 +2656,7 @@ TEST_F_TIMEOUT(pcs, mlockall_cost, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	for (i = 0; i < 16; i++) {
 		snprintf(name, sizeof(name), "small%d", i);
 		jobs[i] = (struct job){ .op = JOB_WRITE, .seed = 40 + i,
@@ -2653,7 +2782,7 @@ TEST_F_TIMEOUT(pcs, unevictable_mapped, PCS_TIMEOUT)
 	pid_t pid;
 
 	if (!e->tmpfs[0])
-		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s", mnt_why[MNT_TMPFS]);
 	path_of(e->mnt, e->tmpfs, "mnt");
 	ASSERT_EQ(0, mkdir(e->mnt, 0755));
 	ASSERT_EQ(0, mount("ramfs", e->mnt, "ramfs", 0, NULL));
@@ -2756,7 +2885,7 @@ TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, make_file(path_of(fbig, e->ext4, "stream"), 62, big, 0));
 	ASSERT_EQ(0, make_file(path_of(fwarm, e->ext4, "warm"), 63, warm, 0));
 	ASSERT_EQ(0, evict(fbig));
@@ -2825,7 +2954,7 @@ TEST_F_TIMEOUT(pcs, enomem_not_oom, PCS_TIMEOUT)
 	int i, code;
 
 	if (!e->tmpfs[0])
-		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s", mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(src, e->cg, "src"));
 	ASSERT_EQ(0, make_cg(rdcg, e->cg, "reader"));
@@ -2951,7 +3080,7 @@ TEST_F_TIMEOUT(pcs, anon_cow_reuse, PCS_TIMEOUT)
 	int copied;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	j.path = path_of(path, e->ext4, "cowfile");
 	ASSERT_EQ(0, run_in(e->cg, -1, &j, 1));
 	ASSERT_EQ(0, pipe(c.ready));
@@ -2971,6 +3100,17 @@ TEST_F_TIMEOUT(pcs, anon_cow_reuse, PCS_TIMEOUT)
 }
 
 #define KPF_LRU		5
+
+/* Map the page at @addr into our page table, for pagemap: 0 or -1 */
+static int mincore_touch(const char *addr)
+{
+	char c;
+
+	/* A copy through the kernel would not map it: read it ourselves */
+	memcpy(&c, addr, 1);
+	__asm__ __volatile__("" : : "r"(c) : "memory");
+	return 0;
+}
 
 /* Is the page at @addr on an LRU list, per /proc/kpageflags: 1, 0, -1 */
 static int on_lru(void *addr)
@@ -3026,7 +3166,7 @@ TEST_F_TIMEOUT(pcs, no_lru_drain, PCS_TIMEOUT)
 	char *map;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		SKIP(return, "needs two CPUs");
 	ASSERT_EQ(0, pin_cpu(1));
@@ -3046,7 +3186,7 @@ TEST_F_TIMEOUT(pcs, no_lru_drain, PCS_TIMEOUT)
 		map = mmap(NULL, 4 * pgsz, PROT_READ, MAP_SHARED, fd, 0);
 		ASSERT_NE(MAP_FAILED, map);
 		for (i = 0; i < 4; i++)	/* mapped, for pagemap */
-			*(volatile char *)(map + i * pgsz);
+			ASSERT_EQ(0, mincore_touch(map + i * pgsz));
 		for (before = 0, i = 0; i < 4; i++)
 			before += on_lru(map + i * pgsz) == 0;
 		if (before)
@@ -3085,7 +3225,7 @@ TEST_F_TIMEOUT(pcs, snapshot_per_open, PCS_TIMEOUT)
 	int fd;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	j[0].path = path_of(fa, e->ext4, "snapa");
 	j[1].path = path_of(fb, e->ext4, "snapb");
 	ASSERT_EQ(0, run_in(e->cg, -1, &j[0], 1));
@@ -3231,7 +3371,7 @@ TEST_F_TIMEOUT(pcs, hash_forgery, PCS_TIMEOUT)
 	int i;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	if (pgsz != 4096)
 		SKIP(return, "the forgery is for 4 KiB pages");
 	a = malloc(pgsz);
@@ -3290,7 +3430,7 @@ TEST_F_TIMEOUT(pcs, sketch_overlap, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	static unsigned long long v[6][SKETCH_MAX];
-	const char *names[] = { "f", "g", "u", "F", "G", "H" };
+	static const char * const names[] = { "f", "g", "u", "F", "G", "H" };
 	char c1[PATH_MAX], c2[PATH_MAX], f[6][PATH_MAX];
 	struct job j1[] = {
 		{ .op = JOB_READ, .first = 0, .count = 48, .random = true },
@@ -3306,7 +3446,7 @@ TEST_F_TIMEOUT(pcs, sketch_overlap, PCS_TIMEOUT)
 	int i, n;
 
 	if (!e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	ASSERT_EQ(0, cg_write(e->cg, "cgroup.subtree_control", "+memory"));
 	ASSERT_EQ(0, make_cg(c1, e->cg, "c1"));
 	ASSERT_EQ(0, make_cg(c2, e->cg, "c2"));
@@ -3407,22 +3547,22 @@ TEST_F_TIMEOUT(pcs, btrfs_snapshots, PCS_TIMEOUT)
 	int fd, sfd;
 
 	if (!e->tmpfs[0] || !e->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	path_of(e->mnt, e->tmpfs, "mnt");
 	why = btrfs_mount(path_of(img, e->tmpfs, "btrfs.img"), e->mnt);
 	if (why)
 		SKIP(return, "%s", why);
 	fd = open(e->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
-	strcpy(va.name, "image");
+	snprintf(va.name, sizeof(va.name), "image");
 	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SUBVOL_CREATE, &va));
 	ASSERT_EQ(0, make_file(pathf(sub, "%s/image/lib", e->mnt), 131, n, 0));
 	sfd = open(pathf(sub, "%s/image", e->mnt), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_GE(sfd, 0);
 	vb.fd = sfd;
-	strcpy(vb.name, "ctr-a");
+	snprintf(vb.name, sizeof(vb.name), "ctr-a");
 	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SNAP_CREATE_V2, &vb));
-	strcpy(vb.name, "ctr-b");
+	snprintf(vb.name, sizeof(vb.name), "ctr-b");
 	ASSERT_EQ(0, ioctl(fd, BTRFS_IOC_SNAP_CREATE_V2, &vb));
 	close(sfd);
 	close(fd);
@@ -3476,7 +3616,7 @@ TEST_F_TIMEOUT(pcs, blockdev_record, PCS_TIMEOUT)
 	int fd;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	ASSERT_EQ(0, stat(e->ext4, &st));
 	/* A node of our own for the disk under the ext4 mount */
 	path_of(node, e->tmpfs, "disk");
@@ -3523,7 +3663,7 @@ TEST_F_TIMEOUT(pcs, poisoned_pages, PCS_TIMEOUT)
 	int i, fd;
 
 	if (!e->tmpfs[0])
-		SKIP(return, "needs tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s", mnt_why[MNT_TMPFS]);
 	for (i = 0; i < 2; i++)
 		j[i].path = path_of(f[i], e->tmpfs, i ? "poison1" : "poison0");
 	ASSERT_EQ(0, run_in(e->cg, -1, j, 2));
@@ -3674,8 +3814,8 @@ FIXTURE_SETUP(proc)
 		SKIP(return, "must be run as root");
 	ASSERT_EQ(0, access(PROC_FILE, F_OK))
 		TH_LOG("%s is missing (CONFIG_PAGECACHE_STAT=n?)", PROC_FILE);
-	ASSERT_EQ(0, scratch_dir(self->ext4, MNT_EXT4, EXT4_SUPER_MAGIC));
-	ASSERT_EQ(0, scratch_dir(self->tmpfs, MNT_TMPFS, TMPFS_MAGIC));
+	ASSERT_EQ(0, scratch_dir(self->ext4, mnt[MNT_DISK]));
+	ASSERT_EQ(0, scratch_dir(self->tmpfs, mnt[MNT_TMPFS]));
 }
 
 FIXTURE_TEARDOWN(proc)
@@ -3725,7 +3865,7 @@ TEST_F_TIMEOUT(proc, nr_pages, PCS_TIMEOUT)
 	unsigned int i;
 
 	if (!self->ext4[0] || !self->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	path_of(path, self->ext4, "file");
 	ASSERT_EQ(0, make_file(path, 21, 96, 0));
 	for (i = 0; i < ARRAY_SIZE(reads); i++) {
@@ -3749,7 +3889,7 @@ TEST_F_TIMEOUT(proc, hash, PCS_TIMEOUT)
 	unsigned int i;
 
 	if (!self->ext4[0] || !self->tmpfs[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4 " and tmpfs at " MNT_TMPFS);
+		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
 	path_of(f[0], self->ext4, "a");
 	path_of(f[1], self->ext4, "b");
 	path_of(f[2], self->tmpfs, "c");
@@ -3784,7 +3924,7 @@ TEST_F_TIMEOUT(proc, covers_cgroups, PCS_TIMEOUT)
 	size_t n;
 
 	if (!self->ext4[0])
-		SKIP(return, "needs ext4 at " MNT_EXT4);
+		SKIP(return, "needs %s", mnt_why[MNT_DISK]);
 	if (cg_find_unified_root(root, sizeof(root), NULL) ||
 	    cg_read_strstr(root, "cgroup.subtree_control", "memory"))
 		SKIP(return, "no memory cgroup");
