@@ -170,7 +170,6 @@
 #include <linux/mm_inline.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
-#include <linux/oom.h>
 #include <linux/pagecache_stat.h>
 #include <linux/pagemap.h>
 #include <linux/pagevec.h>
@@ -1142,21 +1141,26 @@ static int pcs_walk_mm(struct pagecache_stat *ps, struct mm_struct *mm,
 static int pcs_walk_task(struct pagecache_stat *ps, struct task_struct *task,
 			 struct mem_cgroup *root)
 {
-	struct task_struct *p;
-	struct mm_struct *mm;
+	struct mm_struct *mm = NULL;
+	struct task_struct *t;
 	int err;
 
-	/* A live thread's mm: the group leader may have exited */
-	p = find_lock_task_mm(task);
-	if (!p)
+	if (task->flags & PF_KTHREAD)
 		return 0;
-	if (p->flags & PF_KTHREAD) {
-		task_unlock(p);
-		return 0;
+	/* A live thread's mm, as get_task_mm(): the leader may have exited */
+	rcu_read_lock();
+	for_each_thread(task, t) {
+		task_lock(t);
+		mm = t->mm;
+		if (mm)
+			mmget(mm);
+		task_unlock(t);
+		if (mm)
+			break;
 	}
-	mm = p->mm;
-	mmget(mm);
-	task_unlock(p);
+	rcu_read_unlock();
+	if (!mm)
+		return 0;
 	err = pcs_walk_mm(ps, mm, root);
 	/* If the process exited meanwhile, its teardown is not ours to run */
 	mmput_async(mm);
