@@ -1042,8 +1042,9 @@ __attribute__((constructor)) static void pcs_mount_all(void)
 				 "a mount namespace: %s", strerror(errno));
 		return;
 	}
-	snprintf(base, sizeof(base), "%s/pcs_mnt.XXXXXX", tmp);
-	if (!mkdtemp(base) || mount("pcs", base, "tmpfs", 0, "mode=0755")) {
+	/* Over $TMPDIR, in our namespace only: nothing is left behind */
+	snprintf(base, sizeof(base), "%s", tmp);
+	if (mount("pcs", base, "tmpfs", 0, "mode=0755")) {
 		for (i = 0; i < NR_MNT; i++)
 			snprintf(mnt_why[i], sizeof(mnt_why[i]),
 				 "a tmpfs in %.120s: %s", tmp, strerror(errno));
@@ -1071,10 +1072,13 @@ __attribute__((constructor)) static void pcs_mount_all(void)
 			 "ext4 on a loop device at %.160s", mnt[MNT_DISK]);
 		return;
 	}
-	/* Else the filesystem of the test's directory, if it is on a disk */
-	if (getcwd(cwd, sizeof(cwd)) && !fs_is(cwd, TMPFS_MAGIC) &&
-	    !fs_is(cwd, RAMFS_MAGIC)) {
-		snprintf(mnt[MNT_DISK], sizeof(mnt[0]), "%s", cwd);
+	/*
+	 * Else the filesystem of the test's directory, if it is on a disk,
+	 * through /proc/self/cwd: its path may be under $TMPDIR, now hidden.
+	 */
+	if (getcwd(cwd, sizeof(cwd)) && !fs_is(".", TMPFS_MAGIC) &&
+	    !fs_is(".", RAMFS_MAGIC)) {
+		snprintf(mnt[MNT_DISK], sizeof(mnt[0]), "/proc/self/cwd");
 		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
 			 "a disk filesystem: the test's directory %.120s (%s)",
 			 cwd, why);
@@ -1158,9 +1162,13 @@ static int pcs_cleanup(struct pcs_env *e)
 	return ret;
 }
 
-FIXTURE_SETUP(pcs)
+/*
+ * The setup of both fixtures: MGLRU on or off as @mglru says, or left as
+ * it is if @mglru is -1.
+ */
+static void pcs_env_setup(struct __test_metadata *_metadata, struct pcs_env *e,
+			  int mglru)
 {
-	struct pcs_env *e = &self->env;
 	char path[PATH_MAX];
 	int ret;
 
@@ -1174,7 +1182,7 @@ FIXTURE_SETUP(pcs)
 	path_of(path, e->root, PCS_FILE);
 	ASSERT_EQ(0, access(path, F_OK))
 		TH_LOG("%s is missing (CONFIG_PAGECACHE_STAT=n?)", path);
-	if (variant->mglru && access(LRU_GEN_FILE, F_OK))
+	if (mglru == 1 && access(LRU_GEN_FILE, F_OK))
 		SKIP(return, "no MGLRU: %s is missing", LRU_GEN_FILE);
 
 	/* Nothing was changed so far; from here on undo on failure. */
@@ -1189,15 +1197,15 @@ FIXTURE_SETUP(pcs)
 		if (ret)
 			e->cg[0] = '\0';
 	}
-	if (!ret && !access(LRU_GEN_FILE, F_OK)) {
+	if (!ret && mglru >= 0 && !access(LRU_GEN_FILE, F_OK)) {
 		ret = read_text(LRU_GEN_FILE, e->lru_saved,
 				sizeof(e->lru_saved)) > 0 ? 0 : -1;
 		if (!ret) {
 			e->lru_switched = true;
-			ret = write_str(LRU_GEN_FILE, variant->mglru ? "y" : "n");
+			ret = write_str(LRU_GEN_FILE, mglru ? "y" : "n");
 		}
 		if (!ret)
-			ret = lru_gen_is(variant->mglru);
+			ret = lru_gen_is(mglru);
 	}
 	if (ret)
 		pcs_cleanup(e);
@@ -1205,7 +1213,30 @@ FIXTURE_SETUP(pcs)
 		TH_LOG("cannot set up scratch directories, cgroup or %s", LRU_GEN_FILE);
 }
 
+FIXTURE_SETUP(pcs)
+{
+	pcs_env_setup(_metadata, &self->env, variant->mglru);
+}
+
 FIXTURE_TEARDOWN_PARENT(pcs)
+{
+	EXPECT_EQ(0, pcs_cleanup(&self->env));
+}
+
+/*
+ * The cases that do not depend on the LRU implementation run once, in
+ * this fixture, with MGLRU as the system has it.
+ */
+FIXTURE(pcs_once) {
+	struct pcs_env env;
+};
+
+FIXTURE_SETUP(pcs_once)
+{
+	pcs_env_setup(_metadata, &self->env, -1);
+}
+
+FIXTURE_TEARDOWN_PARENT(pcs_once)
 {
 	EXPECT_EQ(0, pcs_cleanup(&self->env));
 }
@@ -2645,7 +2676,7 @@ TEST_F_TIMEOUT(pcs, rmdir_during_read, PCS_TIMEOUT)
  * locks, not a scan of host memory (v1 scanned every page frame of a zone
  * as soon as the cgroup had one unevictable page).
  */
-TEST_F_TIMEOUT(pcs, mlockall_cost, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, mlockall_cost, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	struct holder h = { .mode = HOLD_MLOCKALL, .bytes = 16 << 20 };
@@ -2768,7 +2799,7 @@ static int maps_key(pid_t pid, const char *name, dev_t *dev, unsigned long *ino)
  * that map it: ramfs, noswap tmpfs and SHM_LOCKed shared memory; a ramfs
  * file nobody maps is not listed, as documented.
  */
-TEST_F_TIMEOUT(pcs, unevictable_mapped, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, unevictable_mapped, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	struct unev u = { .pages = 32 };
@@ -2940,7 +2971,7 @@ TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
  * v2 10.4: a reader at its memory.max gets ENOMEM, not the OOM killer,
  * and a read with room afterwards is whole.
  */
-TEST_F_TIMEOUT(pcs, enomem_not_oom, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, enomem_not_oom, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	const int nr_files = 4000;
@@ -3158,7 +3189,7 @@ static int read_raw_fn(const char *cgroup, void *arg)
  * lru_add_drain_all() at every read): folios just added on CPU 1 stay off
  * the LRU lists while CPU 0 reads.
  */
-TEST_F_TIMEOUT(pcs, no_lru_drain, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, no_lru_drain, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	char path[PATH_MAX], buf[4096];
@@ -3210,7 +3241,7 @@ TEST_F_TIMEOUT(pcs, no_lru_drain, PCS_TIMEOUT)
  * all return bytes of the snapshot taken at the first read (v1 walked
  * again after a seek to 0); a new open sees the new file.
  */
-TEST_F_TIMEOUT(pcs, snapshot_per_open, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, snapshot_per_open, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	struct job j[2] = {
@@ -3360,7 +3391,7 @@ static int write_page(const char *path, const void *buf)
  * different hashes and sketch values; a copy of the first one still hashes
  * alike.
  */
-TEST_F_TIMEOUT(pcs, hash_forgery, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, hash_forgery, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	char f[3][PATH_MAX];
@@ -3426,7 +3457,7 @@ static int sketch_common(const unsigned long long *a, int na,
  * smaller set's sketch below the larger sketch's largest value is in it;
  * unrelated files share nothing; fully cached copies have equal sketches.
  */
-TEST_F_TIMEOUT(pcs, sketch_overlap, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, sketch_overlap, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	static unsigned long long v[6][SKETCH_MAX];
@@ -3528,7 +3559,7 @@ static const char *btrfs_mount(const char *img, const char *mnt)
  * and inode stat() reports for its path, and equal hashes; the parent lists
  * both (v1 merged them).  An ext4 copy hashes alike.
  */
-TEST_F_TIMEOUT(pcs, btrfs_snapshots, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, btrfs_snapshots, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	const long n = 64;
@@ -3603,7 +3634,7 @@ TEST_F_TIMEOUT(pcs, btrfs_snapshots, PCS_TIMEOUT)
  * v2 11.1: a disk's own page cache is listed as the disk, lsblk's
  * MAJ:MIN, with inode 0.
  */
-TEST_F_TIMEOUT(pcs, blockdev_record, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, blockdev_record, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	char node[PATH_MAX];
@@ -3646,7 +3677,7 @@ TEST_F_TIMEOUT(pcs, blockdev_record, PCS_TIMEOUT)
  * machine check a read of a page poisoned under the walk would raise cannot
  * be produced under QEMU; the walk copies pages with copy_mc_to_kernel().
  */
-TEST_F_TIMEOUT(pcs, poisoned_pages, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, poisoned_pages, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	char f[2][PATH_MAX];
@@ -3733,7 +3764,7 @@ static int secret_fn(const char *cgroup, void *arg)
  * gave every unreadable page a value of its index alone).  They are found
  * through their processes' VM_LOCKED mappings.
  */
-TEST_F_TIMEOUT(pcs, unreadable_pages, PCS_TIMEOUT)
+TEST_F_TIMEOUT(pcs_once, unreadable_pages, PCS_TIMEOUT)
 {
 	struct pcs_env *e = &self->env;
 	struct holder h[2] = {
