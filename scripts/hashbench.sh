@@ -16,7 +16,10 @@
 # PCS_HASHBENCH_CPU [the last CPU]; PCS_HASHBENCH_MAXLOAD [2.5] and
 # PCS_HASHBENCH_WAIT [1200] s: wait up to that long for the 1-minute load
 # average to drop to MAXLOAD before measuring (the table says when it did
-# not).
+# not); PCS_HASHBENCH_CRAWL [1024] MiB: then also time the userspace
+# baseline of BENCHMARKS.md (pcs_crawl hash, with this pcs_hash) and the
+# cat floor (pcs_crawl floor) natively, on the data set of that size
+# (pcs_fill, kept in $B/hashbench/data), cached as in the VM; 0: not.
 . "$(dirname "$0")/lib.sh"
 
 mib=${PCS_HASHBENCH_MIB:-64}
@@ -24,6 +27,7 @@ runs=${PCS_HASHBENCH_RUNS:-7}
 cpu=${PCS_HASHBENCH_CPU:-}
 maxload=${PCS_HASHBENCH_MAXLOAD:-2.5}
 wait_s=${PCS_HASHBENCH_WAIT:-1200}
+crawl_mib=${PCS_HASHBENCH_CRAWL:-1024}
 
 [ "$(uname -m)" = x86_64 ] || die "hashbench: x86_64 only (it measures the x86 assembly)"
 command -v gcc >/dev/null || die "hashbench: gcc is missing (apt-get install gcc)"
@@ -51,6 +55,12 @@ done
 build -O2 -static -o "$out/hashbench" "$bench/hashbench.c" \
 	"$out/hashbench_kernel.o" "$out/pcs_hash.o" "${objs[@]}"
 
+if [ "$crawl_mib" != 0 ]; then
+	build -O2 -static -o "$out/pcs_fill" "$bench/pcs_fill.c"
+	build -O2 -static -o "$out/pcs_crawl" "$bench/pcs_crawl.c" \
+		"$out/pcs_hash.o" "$out/nh-sse2-x86_64.o" "$out/nh-avx2-x86_64.o"
+fi
+
 "$out/hashbench" --selftest >&2 ||
 	die "hashbench: the kernel code as built here fails its test vectors"
 
@@ -69,6 +79,51 @@ args=(-m "$mib" -r "$runs")
 msg "measuring (${mib} MiB, $runs runs)"
 table=$("$out/hashbench" "${args[@]}")
 load_end=$(load1)
+
+# The baseline and the floor natively: cached as in the VM, then timed
+# in turn, $runs times each, on the CPU of hashbench
+crawl=
+if [ "$crawl_mib" != 0 ]; then
+	data=$out/data/n$crawl_mib
+	if [ ! -f "$data/.complete" ]; then
+		msg "writing the ${crawl_mib} MiB data set to $data"
+		rm -rf "$data"
+		mkdir -p "$out/data"
+		"$out/pcs_fill" create "$data" "$crawl_mib" "$crawl_mib" >&2
+		touch "$data/.complete"
+	fi
+	ccpu=${cpu:-$(( $(nproc) - 1 ))}
+	sync	# POSIX_FADV_DONTNEED leaves dirty pages
+	"$out/pcs_fill" drop "$data"
+	"$out/pcs_fill" warm "$data" >&2
+	"$out/pcs_crawl" -c "$ccpu" -o "$out/crawl.txt" hash "$data" >&2
+	rm -f "$out/crawl.base" "$out/crawl.floor"
+	for _ in $(seq "$runs"); do
+		"$out/pcs_crawl" -c "$ccpu" hash "$data" >>"$out/crawl.base"
+		"$out/pcs_crawl" -c "$ccpu" floor "$data" >>"$out/crawl.floor"
+	done
+	load_end=$(load1)
+	med() {	# med FILE: the median ns= of FILE, in ns
+		sed -n 's/^ns=\([0-9]*\).*/\1/p' "$1" | sort -n |
+			awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	}
+	pages=$(sed -n 's/.* pages=\([0-9]*\).*/\1/p' "$out/crawl.base" | head -1)
+	nh=$(sed -n 's/.* nh=\([a-z0-9]*\).*/\1/p' "$out/crawl.base" | head -1)
+	row() {	# row NAME FILE
+		awk -v n="$1" -v t="$(med "$2")" -v p="$pages" 'BEGIN {
+			printf "| %s | %.1f | %.0f |\n", n, t / 1e6, t / p }'
+	}
+	crawl=$(
+		echo "The userspace baseline natively: the ${crawl_mib} MiB data set of BENCHMARKS.md, $pages pages cached"
+		echo "in $(wc -l <"$out/crawl.txt") files (pcs_fill warm), CPU $ccpu, median of $runs runs, interleaved;"
+		echo "pcs_hash_page() with NH $nh."
+		echo
+		echo "| | ms | ns/page |"
+		echo "|---|---|---|"
+		row "baseline: cachestat, mincore, pread, pcs_hash_page(), sketch (pcs_crawl hash)" "$out/crawl.base"
+		row "floor: pread of the cached runs (pcs_crawl floor)" "$out/crawl.floor"
+	)
+fi
 
 model=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p')
 fam=$(lscpu | sed -n 's/^CPU family:[[:space:]]*//p')
@@ -89,5 +144,6 @@ fi
 	[ -z "$note" ] || echo "$note"
 	echo
 	echo "$table"
+	[ -z "$crawl" ] || printf '\n%s\n' "$crawl"
 } >"$B/hashbench-table.md"
 cat "$B/hashbench-table.md"
