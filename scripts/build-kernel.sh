@@ -11,11 +11,12 @@ variant=${1:?usage: build-kernel.sh VARIANT}
 shift
 C=$TOP/scripts/configs
 case $variant in
-debug)		frags="$C/common.config $C/feature.config $C/debug.config" ;;
+debug)		frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config" ;;
 perf)		frags="$C/common.config $C/feature.config $C/perf.config" ;;
 nomemcg)	frags="$C/common.config $C/feature.config $C/debug.config $C/nomemcg.config" ;;
 featureoff)	frags="$C/common.config $C/debug.config $C/featureoff.config" ;;
 pristine)	frags="$C/common.config $C/debug.config" ;;
+kcsan)		frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config $C/kcsan.config" ;;
 *)		die "build: unknown variant $variant" ;;
 esac
 
