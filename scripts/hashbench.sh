@@ -116,11 +116,11 @@ if [ "$crawl_mib" != 0 ]; then
 	crawl=$(
 		echo "The userspace baseline natively: the ${crawl_mib} MiB data set of BENCHMARKS.md, $pages pages cached"
 		echo "in $(wc -l <"$out/crawl.txt") files (pcs_fill warm), CPU $ccpu, median of $runs runs, interleaved;"
-		echo "pcs_hash_page() with NH $nh."
+		echo "pcs_hash_page_values() with NH $nh."
 		echo
 		echo "| | ms | ns/page |"
 		echo "|---|---|---|"
-		row "baseline: cachestat, mincore, pread, pcs_hash_page(), sketch (pcs_crawl hash)" "$out/crawl.base"
+		row "baseline: cachestat, mincore, pread, pcs_hash_page_values(), sketch (pcs_crawl hash)" "$out/crawl.base"
 		row "floor: pread of the cached runs (pcs_crawl floor)" "$out/crawl.floor"
 	)
 fi

@@ -6,11 +6,13 @@
  *	The baseline: crawl the tree DIR (nftw), ask cachestat(2) about each
  *	regular file, find the cached pages of a partly cached file with
  *	mmap(2) + mincore(2), pread(2) only the cached runs and give each
- *	page the kernel's per-page value, pcs_hash_page() (siphash_3u64 of
- *	the index and of NHPoly1305 of the page, pcs_hash.h), under keys
- *	drawn at random at the start as the kernel draws its keys at boot;
- *	keep the sum and the bottom-128 sketch of each file as the kernel
- *	does (pcs_sketch.h); write one record per file with cached pages to
+ *	page the kernel's two values, pcs_hash_page_values() (NHPoly1305 of
+ *	the page, then siphash_3u64 of the index and the digest under two
+ *	keys, pcs_hash.h), under keys drawn at random at the start as the
+ *	kernel draws its keys at boot; sum the first values into the
+ *	record's hash and keep the bottom-128 sketch of the second ones as
+ *	the kernel does (pcs_sketch.h); write one record per file with
+ *	cached pages to
  *	OUT (default /dev/null) in the format of memory.pagecache_stat:
  *	"<major>:<minor> ino=<ino> pages=<n> hash=<16 hex> sketch=<hex>,...".
  *	The values differ from the kernel's (other keys), the work is the
@@ -27,7 +29,8 @@
  *
  *   pcs_crawl [-c CPU] [-n NH] calib
  *	How fast this CPU hashes and copies, on a 4 MiB buffer: xxh64 (v1's
- *	page digest) and pcs_hash_page() in MB/s and ns per 4 KiB page, a
+ *	page digest) and pcs_hash_page_values() (printed as pcs_hash) in
+ *	MB/s and ns per 4 KiB page, a
  *	copy with "rep movsb" (what copy_to_user() and copy_mc_to_kernel()
  *	use with FSRM or ERMS), and a copy with a loop of 8-byte moves.
  *	Under QEMU/TCG their relative costs differ from hardware's: the
@@ -185,6 +188,7 @@ struct crawl {
 	FILE *out;
 	int floor;		/* read only, no hashing, no output */
 	struct pcs_hash_key *key;	/* of the page values */
+	unsigned char sketch_key[PCS_HASH_K2_SIZE];	/* of the sketch values */
 	unsigned char rec_key[PCS_HASH_K2_SIZE];	/* of the record hashes */
 	unsigned long files, cached_files;
 	unsigned long long pages;
@@ -267,7 +271,7 @@ static void read_run(int fd, const char *path, unsigned long first,
 {
 	unsigned long done, i;
 	ssize_t got;
-	u64 v;
+	uint64_t v, w;
 
 	for (done = 0; done < nr; done += CHUNK_PAGES) {
 		size_t want = nr - done < CHUNK_PAGES ? nr - done : CHUNK_PAGES;
@@ -284,10 +288,11 @@ static void read_run(int fd, const char *path, unsigned long first,
 		/* The page cache holds zeroes after EOF */
 		memset(chunk + got, 0, pages * PCS_PAGE - got);
 		for (i = 0; i < pages; i++) {
-			v = pcs_hash_page(cr.key, first + done + i,
-					  chunk + i * PCS_PAGE);
+			pcs_hash_page_values(cr.key, cr.sketch_key,
+					     first + done + i,
+					     chunk + i * PCS_PAGE, &v, &w);
 			*sum += v;
-			if (pcs_sketch_add(sketch, v))
+			if (pcs_sketch_add(sketch, w))
 				die("out of memory");
 		}
 		if (got < (ssize_t)(want * PCS_PAGE))
@@ -429,6 +434,7 @@ static int calib(void)
 	unsigned long long t, h = 0;
 	char *a = malloc(size), *b = malloc(size);
 	double hash, pcs, movsb, words;
+	uint64_t v, w;
 	size_t p;
 	int i, reps = 16;
 
@@ -442,8 +448,11 @@ static int calib(void)
 	hash = mbs((unsigned long long)reps * size, now_ns() - t);
 	t = now_ns();
 	for (i = 0; i < reps; i++)
-		for (p = 0; p < size; p += PCS_PAGE)
-			h += pcs_hash_page(cr.key, p / PCS_PAGE + i, a + p);
+		for (p = 0; p < size; p += PCS_PAGE) {
+			pcs_hash_page_values(cr.key, cr.sketch_key,
+					     p / PCS_PAGE + i, a + p, &v, &w);
+			h += v ^ w;
+		}
 	pcs = mbs((unsigned long long)reps * size, now_ns() - t);
 	t = now_ns();
 	for (i = 0; i < reps; i++)
@@ -469,6 +478,8 @@ static void make_keys(const char *nh)
 	enum pcs_hash_nh code;
 
 	if (getrandom(key, sizeof(key), 0) != sizeof(key) ||
+	    getrandom(cr.sketch_key, sizeof(cr.sketch_key), 0) !=
+	    sizeof(cr.sketch_key) ||
 	    getrandom(cr.rec_key, sizeof(cr.rec_key), 0) != sizeof(cr.rec_key))
 		die("getrandom");
 	if (!nh) {

@@ -145,6 +145,25 @@ uint64_t pcs_hash_page(const struct pcs_hash_key *key, uint64_t index,
 			    get_unaligned_le64(d + 8), &key->k2);
 }
 
+void pcs_hash_page_values(const struct pcs_hash_key *key,
+			  const unsigned char sketch_key[PCS_HASH_K2_SIZE],
+			  uint64_t index, const void *page, uint64_t *sum,
+			  uint64_t *sketch)
+{
+	siphash_key_t k3 = {
+		.key = { get_unaligned_le64(sketch_key),
+			 get_unaligned_le64(sketch_key + 8) },
+	};
+	u8 d[POLY1305_DIGEST_SIZE];
+	u64 lo, hi;
+
+	pcs_hash_nhpoly1305(key, page, PCS_HASH_PAGE_SIZE, d);
+	lo = get_unaligned_le64(d);
+	hi = get_unaligned_le64(d + 8);
+	*sum = siphash_3u64(index, lo, hi, &key->k2);
+	*sketch = siphash_3u64(index, lo, hi, &k3);
+}
+
 uint64_t pcs_hash_record(const unsigned char key[PCS_HASH_K2_SIZE],
 			 uint64_t sum, uint64_t n)
 {
@@ -201,6 +220,18 @@ int pcs_hash_selftest(void)
 				failures++;
 			}
 			page[p] ^= 1;
+		}
+		{
+			static const unsigned char k3[PCS_HASH_K2_SIZE] = { 1 };
+			u64 sum, sketch;
+
+			pcs_hash_page_values(k, k3, PCS_HASH_KAT_INDEX, page,
+					     &sum, &sketch);
+			if (sum != v || sketch == v) {
+				fprintf(stderr, "pcs_hash: NH %s: the two values are wrong\n",
+					k->nh_name);
+				failures++;
+			}
 		}
 		if (pcs_hash_page(k, PCS_HASH_KAT_INDEX + 1, page) == v) {
 			fprintf(stderr, "pcs_hash: NH %s: index ignored\n",

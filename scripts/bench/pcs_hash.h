@@ -72,6 +72,21 @@ uint64_t pcs_hash_page(const struct pcs_hash_key *key, uint64_t index,
 		       const void *page);
 
 /*
+ * The two values the kernel gives a page (pcs_page_values() of
+ * mm/pagecache_stat.c): NHPoly1305_k1 of the page once, then
+ *
+ *	*sum    = siphash_3u64(INDEX, lo, hi, k2)	(= pcs_hash_page())
+ *	*sketch = siphash_3u64(INDEX, lo, hi, SKETCH_KEY)
+ *
+ * SKETCH_KEY is PCS_HASH_K2_SIZE bytes (two little-endian u64).  The sum
+ * value goes into the record's hash, the sketch value into its sketch.
+ */
+void pcs_hash_page_values(const struct pcs_hash_key *key,
+			  const unsigned char sketch_key[PCS_HASH_K2_SIZE],
+			  uint64_t index, const void *page, uint64_t *sum,
+			  uint64_t *sketch);
+
+/*
  * The hash printed for a record of N pages whose values sum to SUM (mod
  * 2^64): siphash_2u64(SUM, N) under KEY, PCS_HASH_K2_SIZE bytes (two
  * little-endian u64), as pcs_record_hash() of mm/pagecache_stat.c computes
