@@ -72,6 +72,7 @@ if [ -f "$O/arch/x86/boot/bzImage" ] &&
 fi
 rm -f "$O/.pcs-built"
 msg "building $variant kernel in $O"
+t0=$(date +%s)
 "${MAKE[@]}" O="$O" olddefconfig >/dev/null
 if ! "${MAKE[@]}" O="$O" "${@:-bzImage}" >"$O/build.log" 2>&1; then
 	tail -n 40 "$O/build.log" >&2
@@ -79,3 +80,4 @@ if ! "${MAKE[@]}" O="$O" "${@:-bzImage}" >"$O/build.log" 2>&1; then
 fi
 grep -E 'warning:' "$O/build.log" >&2 || true
 echo "$stamp" >"$O/.pcs-built"
+msg "built $variant kernel in $(( $(date +%s) - t0 )) s"
