@@ -101,9 +101,10 @@
  * lists not reached, folios that moved into a part already walked, and
  * folios locked by someone else through all their tries (below); it never
  * counts a page twice (below).  Folios still in the per-CPU
- * LRU batches (a few per CPU, just added) are on no list and are not seen:
- * the walk does not call lru_add_drain_all(), which would queue work on
- * every CPU at every read.
+ * LRU batches (a few per CPU, just added or put back after migration) are
+ * on no list and are not seen: the walk does not call lru_add_drain_all(),
+ * which would queue work on every CPU at every read.  Nor are folios that
+ * reclaim or migration holds isolated while the walk passes their place.
  *
  * Each batch ends with a check: a fatal signal ends the read with -EINTR,
  * and a cgroup being removed with -ENODEV (kill_css() sets CSS_DYING before
