@@ -94,6 +94,10 @@ static char mnt_why[NR_MNT][256];
 #define PCS_MPOL_BIND	2	/* MPOL_BIND of <linux/mempolicy.h> */
 #define NO_NODE		77	/* exit code: cannot bind to the NUMA node */
 
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ	22	/* Linux 5.14 */
+#endif
+
 /*
  * cachestat() is newer than the C library headers of some distributions.
  * The structures have private names so they never clash with
@@ -408,14 +412,19 @@ static int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
 /*
  * Empty the per-CPU LRU batches of every CPU, which the walk does not look
  * into: POSIX_FADV_DONTNEED of a mapped page of a file on a disk
- * filesystem fails to drop it, and then calls lru_add_drain_all().  Without
- * such a file, /proc/sys/vm/compact_memory drains them too (and compacts).
+ * filesystem fails to drop it, and then calls lru_add_drain_all().  The
+ * page must be clean: find_lock_entries() passes over a folio under
+ * writeback, and then nothing fails and nothing is drained.  So it is a
+ * hole, mapped read-only and populated by a read fault, again after each
+ * use so that it stays mapped.  Without such a file,
+ * /proc/sys/vm/compact_memory drains the batches too (and compacts).
  */
 static void lru_drain(void)
 {
+	static void *map;
 	static int fd = -2;
 	char path[PATH_MAX + 16];
-	char *map;
+	void *m;
 
 	if (fd == -2) {
 		snprintf(path, sizeof(path), "%s/.pcs-drain", mnt[MNT_DISK]);
@@ -425,20 +434,24 @@ static void lru_drain(void)
 			close(fd);
 			fd = -1;
 		}
-		map = fd < 0 ? MAP_FAILED :
-		      mmap(NULL, pgsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		if (map == MAP_FAILED) {
+		m = fd < 0 ? MAP_FAILED :
+		    mmap(NULL, pgsz, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
 			if (fd >= 0)
 				close(fd);
 			fd = -1;
 		} else {
-			map[0] = 1;	/* mapped for good: never dropped */
+			map = m;
 		}
 		if (fd >= 0)
 			unlink(path);
 	}
+	if (fd >= 0)
+		madvise(map, pgsz, MADV_POPULATE_READ);
 	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
 		write_str("/proc/sys/vm/compact_memory", "1");
+	if (fd >= 0)
+		madvise(map, pgsz, MADV_POPULATE_READ);
 }
 
 /* Read @fd from its current offset with @chunk byte reads and parse it. */
@@ -2704,8 +2717,12 @@ TEST_F_TIMEOUT(pcs_once, mlockall_cost, PCS_TIMEOUT)
 	EXPECT_EQ(0, holder_stop(&h, pid));
 	ksft_print_msg("read CPU time %.4f s, %.4f s with a 16 MiB mlockall() process\n",
 		       quiet, locked);
-	/* The locker's own VMAs: a few more steps, nothing like a zone */
-	EXPECT_LT(locked, 2 * quiet + 0.02)
+	/*
+	 * The locker's own VMAs: a few more steps and a look at the pages of
+	 * its program, nothing like a zone (v1 took 0.2 s more in a 4 GiB
+	 * VM).  The margin allows for a VM that shares its host's CPUs.
+	 */
+	EXPECT_LT(locked, 3 * quiet + 0.05)
 		TH_LOG("read CPU time %.4f s with a 16 MiB mlockall() process, %.4f s without",
 		       locked, quiet);
 }
