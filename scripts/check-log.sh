@@ -24,10 +24,46 @@ SPLATS+='rcu: INFO|detected stalls|self-detected stall|soft lockup|'
 SPLATS+='hard LOCKUP|blocked for more than|hung_task|Busy inodes|'
 SPLATS+='list_add corruption|list_del corruption|UBSAN:|PCS-ERROR'
 
-# Lines from the kernel, not from a test's own output.
-if grep -aE "$SPLATS" "$log" | grep -avE '^(ok|not ok|#) ' >"$log.splats"; then
+# Lines from the kernel, not from a test's own output.  KCSAN reports are
+# judged below, one by one.
+if grep -aE "$SPLATS" "$log" | grep -avE '^(ok|not ok|#) ' |
+   grep -av 'BUG: KCSAN: ' >"$log.splats"; then
 	problems+=("kernel log: $(head -n 1 "$log.splats" | tr -d '\r') ($(wc -l <"$log.splats") report lines, see $log)")
 fi
+
+# KCSAN (the kcsan kernel): a report with a function of ours in it (the
+# racing accesses or their stacks) fails the run; one elsewhere in the
+# kernel fails it unless scripts/known-failures/kcsan names its pair of
+# functions ("BUG: KCSAN: data-race in A / B" is "A/B"), with the reason.
+while IFS=$'\t' read -r key ours headline; do
+	reason=$(awk -v k="$key" '$1 == k { sub(/^[^ ]+ +/, ""); print; exit }' \
+		"$TOP/scripts/known-failures/kcsan" 2>/dev/null || true)
+	if [ "$ours" = 1 ]; then
+		problems+=("KCSAN report in our code: $headline, see $log")
+	elif [ -n "$reason" ]; then
+		msg "known KCSAN report elsewhere, tolerated: $key: $reason"
+	else
+		problems+=("KCSAN report not in scripts/known-failures/kcsan: $headline, see $log")
+	fi
+done < <(tr -d '\r' <"$log" | awk '
+	/BUG: KCSAN: / {
+		if (inrep) done_report()
+		inrep = 1; ours = 0
+		headline = substr($0, index($0, "BUG: KCSAN: "))
+		key = headline
+		sub(/^.* in /, "", key)
+		gsub(/ /, "", key)
+	}
+	inrep && /(^|[^a-z0-9_])(pcs_[a-z0-9_]+|pagecache_stat_[a-z0-9_]+|proc_pagecache_stat_init)([+ ]|$)/ {
+		ours = 1
+	}
+	inrep && /^=+$/ { done_report() }
+	function done_report() {
+		if (!((key, ours) in seen)) print key "\t" ours "\t" headline
+		seen[key, ours] = 1
+		inrep = 0
+	}
+	END { if (inrep) done_report() }')
 
 if grep -aq '^PCS-TIMEOUT' "$log"; then
 	problems+=("$(grep -a '^PCS-TIMEOUT' "$log") (hung VM or too slow), see $log")

@@ -151,5 +151,15 @@ else
 fi
 unset PCS_VM_MEM
 
+# The reliability cases (fault injection, a killed reader, many readers,
+# one minute of the soak, swap) beside the rest of ours.  slab_nomerge:
+# the soak counts the walker's slab caches apart from others.
+# 1 GiB: kmemleak scans all of RAM at each of the cases' leak checks.
+export PCS_VM_TIMEOUT=1800 PCS_VM_MEM=1G
+vm_start debug-reliability debug test test_pagecache_stat_reliability -- \
+	slab_nomerge PCS_SOAK_SECS=60
+unset PCS_VM_TIMEOUT PCS_VM_MEM
+
 vm_judge debug-test debug
+vm_judge debug-reliability debug
 finish
