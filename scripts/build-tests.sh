@@ -22,11 +22,13 @@ build() {
 
 build test_memcontrol "$CG/test_memcontrol.c" "$CG/cgroup_util.c"
 if [ -f "$CG/test_pagecache_stat.c" ]; then
-	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c"
+	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c" \
+		"$CG/pagecache_stat_util.c"
 fi
 if [ -f "$CG/test_pagecache_stat_reliability.c" ]; then
 	build test_pagecache_stat_reliability \
-		"$CG/test_pagecache_stat_reliability.c" "$CG/cgroup_util.c"
+		"$CG/test_pagecache_stat_reliability.c" "$CG/cgroup_util.c" \
+		"$CG/pagecache_stat_util.c"
 fi
 cp "$TOP/scripts/vm/check_feature_off" "$out/"
 

@@ -62,12 +62,7 @@
 #include "../kselftest_harness.h"
 #pragma GCC diagnostic pop
 #include "cgroup_util.h"
-
-#define PCS_FILE	"memory.pagecache_stat"
-#define PCS_FMT		"%u:%u ino=%lu pages=%lu hash=%016llx sketch="
-#define PCS_LINE_MAX	4096
-#define SKETCH_MAX	128
-#define PCS_MAX_OUTPUT	(256UL << 20)
+#include "pagecache_stat_util.h"
 
 #define LRU_GEN_FILE	"/sys/kernel/mm/lru_gen/enabled"
 #define DROP_CACHES	"/proc/sys/vm/drop_caches"
@@ -86,7 +81,6 @@ static char mnt_why[NR_MNT][256];
 #define PCS_TIMEOUT	180	/* seconds per case, QEMU TCG with KASAN is slow */
 #define RACE_SECS	3.0	/* length of each concurrency case */
 #define GRACE_SECS	30.0	/* for helpers to finish after that */
-#define ERRLEN		512
 #define CHUNK_PAGES	64
 #define HUGE_BYTES	(4L << 20)	/* two PMD folios on x86_64 */
 #define MANY_FILES	300	/* makes the output span a few pages */
@@ -120,251 +114,9 @@ struct pcs_cachestat {
 	__u64 nr_recently_evicted;
 };
 
-static long pgsz;
-
-static int errf(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, ERRLEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* Format a path into @out (PATH_MAX bytes); too long gives "". */
-static char *pathf(char *out, const char *fmt, ...)
-{
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	ret = vsnprintf(out, PATH_MAX, fmt, ap);
-	va_end(ap);
-	if (ret < 0 || ret >= PATH_MAX)
-		out[0] = '\0';
-	return out;
-}
-
-static char *path_of(char *out, const char *dir, const char *name)
-{
-	return pathf(out, "%s/%s", dir, name);
-}
-
-/* Write @s to @path in one write(): 0 or -errno. */
-static int write_str(const char *path, const char *s)
-{
-	ssize_t len = strlen(s), ret;
-	int fd;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, s, len);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	if (ret < 0)
-		return ret;
-	return ret == len ? 0 : -EIO;
-}
-
-/* Wait for @pid until @deadline, then kill it; its exit code, or -1. */
-static int reap(pid_t pid, double deadline)
-{
-	int status;
-	pid_t ret;
-
-	for (;;) {
-		ret = waitpid(pid, &status, WNOHANG);
-		if (ret == pid)
-			return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-		if (ret < 0)
-			return -1;
-		if (mono_now() > deadline) {
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			return -1;
-		}
-		usleep(10000);
-	}
-}
-
 /*
  * memory.pagecache_stat parsing
  */
-
-struct pcs_rec {
-	unsigned int maj;
-	unsigned int min;
-	unsigned long ino;
-	unsigned long nr;
-	unsigned long long hash;
-	const char *line;	/* in the snapshot buffer, '\n' included */
-	size_t len;
-	const char *sketch;	/* in the line, after "sketch=" */
-	unsigned int nr_sketch;
-};
-
-struct pcs_snap {
-	char *buf;
-	size_t len;
-	struct pcs_rec *rec;
-	size_t nr;
-	unsigned long long pages;	/* sum of nr_pages */
-};
-
-/*
- * PCS_STRICT: one line per inode, (dev, ino) strictly increasing.
- * PCS_RACY: for walks that race with unlink or umount. An inode number (ext4)
- * or a device number and inode numbers (a new tmpfs) can be reused by a new
- * inode while the walk still holds the old one, so two lines may then have
- * the same key; they must still be sorted.
- */
-enum { PCS_STRICT, PCS_RACY };
-
-struct fkey {
-	unsigned int maj;
-	unsigned int min;
-	unsigned long ino;
-};
-
-static void snap_free(struct pcs_snap *s)
-{
-	free(s->buf);
-	free(s->rec);
-	memset(s, 0, sizeof(*s));
-}
-
-static int rec_cmp(const struct pcs_rec *a, const struct pcs_rec *b)
-{
-	if (a->maj != b->maj)
-		return a->maj < b->maj ? -1 : 1;
-	if (a->min != b->min)
-		return a->min < b->min ? -1 : 1;
-	if (a->ino != b->ino)
-		return a->ino < b->ino ? -1 : 1;
-	return 0;
-}
-
-/*
- * Check the sketch of @r (its text starts at r->sketch, ends at '\n'): the
- * smallest min(pages, SKETCH_MAX) page values, strictly increasing, in
- * lower case hex without leading zeros, separated by commas.
- */
-static int sketch_parse(struct pcs_rec *r, unsigned long long *vals)
-{
-	const char *p = r->sketch;
-	unsigned long long v, prev = 0;
-	unsigned int n = 0;
-	char *endp;
-
-	for (;;) {
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')) ||
-		    (*p == '0' && p[1] != ',' && p[1] != '\n'))
-			return -1;
-		errno = 0;
-		v = strtoull(p, &endp, 16);
-		if (errno || endp - p > 16 || (n && v <= prev) || n == SKETCH_MAX)
-			return -1;
-		if (vals)
-			vals[n] = v;
-		prev = v;
-		n++;
-		p = endp;
-		if (*p == '\n')
-			break;
-		if (*p++ != ',')
-			return -1;
-	}
-	r->nr_sketch = n;
-	return n == (r->nr < SKETCH_MAX ? r->nr : SKETCH_MAX) ? 0 : -1;
-}
-
-/*
- * Split s->buf into records. Every line must read back exactly as the kernel
- * format prints it: this rejects upper case, missing or extra leading zeros,
- * signs, blanks and anything after the sketch.
- */
-static int pcs_parse(struct pcs_snap *s, int mode, char *err)
-{
-	const char *p = s->buf, *end = s->buf + s->len, *nl;
-	char line[PCS_LINE_MAX], canon[PCS_LINE_MAX];
-	size_t cap = 0, len, lineno = 0;
-	struct pcs_rec r, *nrec;
-	int n;
-
-	free(s->rec);
-	s->rec = NULL;
-	s->nr = 0;
-	s->pages = 0;
-	if (s->len && memchr(s->buf, '\0', s->len))
-		return errf(err, "NUL byte in the output");
-	if (s->len && end[-1] != '\n')
-		return errf(err, "output does not end with a newline");
-
-	for (; p < end; p = nl + 1) {
-		nl = memchr(p, '\n', end - p);
-		len = nl - p + 1;
-		lineno++;
-		if (len >= sizeof(line))
-			return errf(err, "line %zu is too long (%zu bytes)", lineno, len);
-		memcpy(line, p, len);
-		line[len] = '\0';
-
-		memset(&r, 0, sizeof(r));
-		n = -1;
-		if (sscanf(line, "%u:%u ino=%lu pages=%lu hash=%llx sketch=%n",
-			   &r.maj, &r.min, &r.ino, &r.nr, &r.hash, &n) != 5 ||
-		    n < 0)
-			return errf(err, "line %zu is malformed: '%.*s'", lineno,
-				    (int)len - 1, p);
-		snprintf(canon, sizeof(canon), PCS_FMT, r.maj, r.min, r.ino, r.nr,
-			 r.hash);
-		if (strncmp(canon, line, n) || (int)strlen(canon) != n)
-			return errf(err, "line %zu is not in the kernel format: '%.*s'",
-				    lineno, (int)len - 1, p);
-		r.sketch = p + n;
-		if (sketch_parse(&r, NULL))
-			return errf(err, "line %zu: bad sketch: '%.*s'", lineno,
-				    (int)len - 1, p);
-		if (r.maj > 0xfff || r.min > 0xfffff)
-			return errf(err, "line %zu: bad device number: '%.*s'", lineno,
-				    (int)len - 1, p);
-		if (!r.nr)
-			return errf(err, "line %zu: inode without pages: '%.*s'", lineno,
-				    (int)len - 1, p);
-		if (s->nr) {
-			n = rec_cmp(&s->rec[s->nr - 1], &r);
-			if (n > 0 || (!n && mode == PCS_STRICT))
-				return errf(err, "line %zu is out of order: '%.*s' after '%.*s'",
-					    lineno, (int)len - 1, p,
-					    (int)s->rec[s->nr - 1].len - 1,
-					    s->rec[s->nr - 1].line);
-		}
-
-		if (s->nr == cap) {
-			cap = cap ? 2 * cap : 64;
-			nrec = realloc(s->rec, cap * sizeof(*nrec));
-			if (!nrec)
-				return errf(err, "out of memory");
-			s->rec = nrec;
-		}
-		r.line = p;
-		r.len = len;
-		s->rec[s->nr++] = r;
-		s->pages += r.nr;
-	}
-	return 0;
-}
 
 /*
  * Read @fd to its end, cycling through the read() sizes in @chunks: 0 or
@@ -483,18 +235,6 @@ static int snap_read(const char *cg, int mode, struct pcs_snap *s, char *err)
 	return ret;
 }
 
-static int fkey_of(const char *path, struct fkey *k)
-{
-	struct stat st;
-
-	if (stat(path, &st))
-		return -errno;
-	k->maj = major(st.st_dev);
-	k->min = minor(st.st_dev);
-	k->ino = st.st_ino;
-	return 0;
-}
-
 static struct fkey rec_key(const struct pcs_rec *r)
 {
 	struct fkey k = { r->maj, r->min, r->ino };
@@ -521,36 +261,9 @@ static const struct pcs_rec *snap_find(const struct pcs_snap *s,
 	return NULL;
 }
 
-static bool same_line(const struct pcs_rec *a, const struct pcs_rec *b)
-{
-	return a->len == b->len && !memcmp(a->line, b->line, a->len);
-}
-
 /*
  * Files
  */
-
-static unsigned long long mix64(unsigned long long x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ULL;
-	x ^= x >> 33;
-	return x;
-}
-
-/* Fill @n pages at @buf with pattern @seed as for file pages @idx on. */
-static void fill_pages(char *buf, long n, unsigned int seed, long idx)
-{
-	unsigned long long *w = (unsigned long long *)buf;
-	long i, words = pgsz / sizeof(*w);
-
-	for (i = 0; i < n * words; i++)
-		w[i] = mix64(((unsigned long long)seed << 40) ^
-			     ((unsigned long long)(idx + i / words) << 12) ^
-			     (i % words));
-}
 
 /*
  * Create @path from this process: @shift pages of zeros, then @npages pages
@@ -599,30 +312,6 @@ static int flip_byte(const char *path, off_t off)
 			ret = 0;
 	}
 	close(fd);
-	return ret;
-}
-
-static long mincore_pages(int fd)
-{
-	unsigned char *vec = NULL;
-	long i, n, ret = -1;
-	void *addr = MAP_FAILED;
-	struct stat st;
-
-	if (fstat(fd, &st))
-		return -1;
-	if (!st.st_size)
-		return 0;
-	n = (st.st_size + pgsz - 1) / pgsz;
-	vec = malloc(n);
-	addr = mmap(NULL, st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-	if (vec && addr != MAP_FAILED && !mincore(addr, st.st_size, vec)) {
-		for (ret = 0, i = 0; i < n; i++)
-			ret += vec[i] & 1;
-	}
-	if (addr != MAP_FAILED)
-		munmap(addr, st.st_size);
-	free(vec);
 	return ret;
 }
 
@@ -851,12 +540,6 @@ static int holder_stop(struct holder *h, pid_t pid)
  * cgroup helpers
  */
 
-static int make_cg(char *out, const char *parent, const char *name)
-{
-	path_of(out, parent, name);
-	return cg_create(out);
-}
-
 /* The value of @key in flat keyed file @control of @cg, or -1. */
 static long long cg_stat(const char *cg, const char *control, const char *key)
 {
@@ -904,60 +587,6 @@ static long long stat_slack(long long pages)
 	long long slack = 2 * 64 * (ncpus > 0 ? ncpus : 1);
 
 	return pages / 50 > slack ? pages / 50 : slack;
-}
-
-/* Remove @path and any cgroups below it, killing what runs there. */
-static int cg_destroy_tree(const char *path)
-{
-	char sub[PATH_MAX];
-	struct dirent *de;
-	bool found;
-	DIR *dir;
-	int i;
-
-	do {
-		dir = opendir(path);
-		if (!dir)
-			return errno == ENOENT ? 0 : -1;
-		found = false;
-		while ((de = readdir(dir))) {
-			if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") ||
-			    !strcmp(de->d_name, ".."))
-				continue;
-			path_of(sub, path, de->d_name);
-			found = true;
-			break;
-		}
-		closedir(dir);
-		if (found && cg_destroy_tree(sub))
-			return -1;
-	} while (found);
-
-	for (i = 0; i < 1000; i++) {
-		if (!rmdir(path) || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			return -1;
-		cg_killall(path);
-		usleep(10000);
-	}
-	return -1;
-}
-
-static int rm_one(const char *path, const struct stat *st, int type,
-		  struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path) && errno != ENOENT ? -1 : 0;
-}
-
-static int rm_tree(const char *dir)
-{
-	if (nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT))
-		return errno == ENOENT ? 0 : -1;
-	return 0;
 }
 
 /* A directory for this test in @base, or "" if there is no @base */
@@ -2537,13 +2166,6 @@ static double read_secs(const char *cg, bool cpu)
 		return -1;
 	free(buf);
 	return (b.tv_sec - a.tv_sec) + (b.tv_nsec - a.tv_nsec) / 1e9;
-}
-
-static int dbl_cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 /* Median of @n reads of @cg (see read_secs()), or -1 */
