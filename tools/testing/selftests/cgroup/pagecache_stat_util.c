@@ -361,3 +361,99 @@ int dbl_cmp(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+/*
+ * Read @fd to its end, cycling through the read() sizes in @chunks: 0 or
+ * -errno.
+ */
+int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
+	     size_t *lenp)
+{
+	size_t cap = 1 << 16, len = 0, chunk;
+	char *buf, *nbuf;
+	ssize_t ret;
+	int i;
+
+	buf = malloc(cap);
+	if (!buf)
+		return -ENOMEM;
+	for (i = 0;; i++) {
+		chunk = chunks[i % nr_chunks];
+		if (cap - len < chunk) {
+			cap = 2 * cap + chunk;
+			nbuf = cap > PCS_MAX_OUTPUT ? NULL : realloc(buf, cap);
+			if (!nbuf) {
+				free(buf);
+				return -EFBIG;
+			}
+			buf = nbuf;
+		}
+		ret = read(fd, buf + len, chunk);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			ret = -errno;
+			free(buf);
+			return ret;
+		}
+		if (!ret)
+			break;
+		len += ret;
+	}
+	*bufp = buf;
+	*lenp = len;
+	return 0;
+}
+
+/* Read @fd to its end with @chunk byte reads: 0 or -errno. */
+int read_whole(int fd, size_t chunk, char **bufp, size_t *lenp)
+{
+	return read_all(fd, &chunk, 1, bufp, lenp);
+}
+
+/*
+ * Empty the per-CPU LRU batches of every CPU, which the walk does not look
+ * into: POSIX_FADV_DONTNEED of a mapped page of a file on a disk
+ * filesystem fails to drop it, and then calls lru_add_drain_all().  The
+ * page must be clean: find_lock_entries() passes over a folio under
+ * writeback, and then nothing fails and nothing is drained.  So it is a
+ * hole, mapped read-only and populated by a read fault, again after each
+ * use so that it stays mapped.  Without such a file,
+ * /proc/sys/vm/compact_memory drains the batches too (and compacts).
+ * The file is made in @dir (a directory on a disk filesystem; "" for
+ * none) at the first call of the process, and unlinked at once.
+ */
+void lru_drain(const char *dir)
+{
+	static void *map;
+	static int fd = -2;
+	char path[PATH_MAX + 16];
+	void *m;
+
+	if (fd == -2) {
+		snprintf(path, sizeof(path), "%s/.pcs-drain", dir);
+		fd = dir[0] ?
+		     open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+		if (fd >= 0 && ftruncate(fd, pgsz)) {
+			close(fd);
+			fd = -1;
+		}
+		m = fd < 0 ? MAP_FAILED :
+		    mmap(NULL, pgsz, PROT_READ, MAP_SHARED, fd, 0);
+		if (m == MAP_FAILED) {
+			if (fd >= 0)
+				close(fd);
+			fd = -1;
+		} else {
+			map = m;
+		}
+		if (fd >= 0)
+			unlink(path);
+	}
+	if (fd >= 0)
+		madvise(map, pgsz, MADV_POPULATE_READ);
+	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
+		write_str("/proc/sys/vm/compact_memory", "1");
+	if (fd >= 0)
+		madvise(map, pgsz, MADV_POPULATE_READ);
+}

@@ -78,5 +78,9 @@ int make_cg(char *out, const char *parent, const char *name);
 int cg_destroy_tree(const char *path);
 int rm_tree(const char *dir);
 int dbl_cmp(const void *a, const void *b);
+int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
+	     size_t *lenp);
+int read_whole(int fd, size_t chunk, char **bufp, size_t *lenp);
+void lru_drain(const char *dir);
 
 #endif /* __PAGECACHE_STAT_UTIL_H */

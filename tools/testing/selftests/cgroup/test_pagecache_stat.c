@@ -118,94 +118,6 @@ struct pcs_cachestat {
  * memory.pagecache_stat parsing
  */
 
-/*
- * Read @fd to its end, cycling through the read() sizes in @chunks: 0 or
- * -errno.
- */
-static int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
-		    size_t *lenp)
-{
-	size_t cap = 1 << 16, len = 0, chunk;
-	char *buf, *nbuf;
-	ssize_t ret;
-	int i;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (i = 0;; i++) {
-		chunk = chunks[i % nr_chunks];
-		if (cap - len < chunk) {
-			cap = 2 * cap + chunk;
-			nbuf = cap > PCS_MAX_OUTPUT ? NULL : realloc(buf, cap);
-			if (!nbuf) {
-				free(buf);
-				return -EFBIG;
-			}
-			buf = nbuf;
-		}
-		ret = read(fd, buf + len, chunk);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0) {
-			ret = -errno;
-			free(buf);
-			return ret;
-		}
-		if (!ret)
-			break;
-		len += ret;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
-/*
- * Empty the per-CPU LRU batches of every CPU, which the walk does not look
- * into: POSIX_FADV_DONTNEED of a mapped page of a file on a disk
- * filesystem fails to drop it, and then calls lru_add_drain_all().  The
- * page must be clean: find_lock_entries() passes over a folio under
- * writeback, and then nothing fails and nothing is drained.  So it is a
- * hole, mapped read-only and populated by a read fault, again after each
- * use so that it stays mapped.  Without such a file,
- * /proc/sys/vm/compact_memory drains the batches too (and compacts).
- */
-static void lru_drain(void)
-{
-	static void *map;
-	static int fd = -2;
-	char path[PATH_MAX + 16];
-	void *m;
-
-	if (fd == -2) {
-		snprintf(path, sizeof(path), "%s/.pcs-drain", mnt[MNT_DISK]);
-		fd = mnt[MNT_DISK][0] ?
-		     open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
-		if (fd >= 0 && ftruncate(fd, pgsz)) {
-			close(fd);
-			fd = -1;
-		}
-		m = fd < 0 ? MAP_FAILED :
-		    mmap(NULL, pgsz, PROT_READ, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED) {
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-		} else {
-			map = m;
-		}
-		if (fd >= 0)
-			unlink(path);
-	}
-	if (fd >= 0)
-		madvise(map, pgsz, MADV_POPULATE_READ);
-	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
-		write_str("/proc/sys/vm/compact_memory", "1");
-	if (fd >= 0)
-		madvise(map, pgsz, MADV_POPULATE_READ);
-}
-
 /* Read @fd from its current offset with @chunk byte reads and parse it. */
 static int snap_read_fd(int fd, size_t chunk, int mode, struct pcs_snap *s,
 			char *err)
@@ -213,8 +125,8 @@ static int snap_read_fd(int fd, size_t chunk, int mode, struct pcs_snap *s,
 	int ret;
 
 	snap_free(s);
-	lru_drain();	/* if the snapshot is taken at this read */
-	ret = read_all(fd, &chunk, 1, &s->buf, &s->len);
+	lru_drain(mnt[MNT_DISK]);	/* if the snapshot is taken at this read */
+	ret = read_whole(fd, chunk, &s->buf, &s->len);
 	if (ret)
 		return errf(err, "read: %s", strerror(-ret));
 	return pcs_parse(s, mode, err);
@@ -224,7 +136,7 @@ static int snap_read(const char *cg, int mode, struct pcs_snap *s, char *err)
 {
 	int fd, ret;
 
-	lru_drain();
+	lru_drain(mnt[MNT_DISK]);
 	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(err, "open %s/%s: %s", cg, PCS_FILE, strerror(errno));
@@ -2019,12 +1931,12 @@ TEST_F_TIMEOUT(pcs, read_sizes_and_seeks, PCS_TIMEOUT)
 	ASSERT_GT(ref.len, 2 * (size_t)pgsz);
 
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, &one, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, one, &buf, &len));
 	expect_same(_metadata, ref.buf, ref.len, buf, len, "1-byte reads");
 	free(buf);
 
 	ASSERT_EQ(7, lseek(fd, 7, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, &big, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, big, &buf, &len));
 	expect_same(_metadata, ref.buf + 7, ref.len - 7, buf, len, "from offset 7");
 	free(buf);
 
@@ -2035,7 +1947,7 @@ TEST_F_TIMEOUT(pcs, read_sizes_and_seeks, PCS_TIMEOUT)
 
 	mid = ref.len / 2 + 3;
 	ASSERT_EQ((off_t)mid, lseek(fd, mid, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, &thirteen, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, thirteen, &buf, &len));
 	expect_same(_metadata, ref.buf + mid, ref.len - mid, buf, len,
 		    "13-byte reads from the middle");
 	free(buf);
@@ -2048,7 +1960,7 @@ TEST_F_TIMEOUT(pcs, read_sizes_and_seeks, PCS_TIMEOUT)
 	fd = cg_open(e->cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
 	ASSERT_EQ(7, lseek(fd, 7, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, &big, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, big, &buf, &len));
 	expect_same(_metadata, ref.buf + 7, ref.len - 7, buf, len,
 		    "from offset 7 before any read");
 	free(buf);
@@ -2056,7 +1968,7 @@ TEST_F_TIMEOUT(pcs, read_sizes_and_seeks, PCS_TIMEOUT)
 
 	fd = cg_open(e->cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
 	ASSERT_GE(fd, 0);
-	ASSERT_EQ(0, read_all(fd, &one, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, one, &buf, &len));
 	expect_same(_metadata, ref.buf, ref.len, buf, len, "1-byte reads after open");
 	free(buf);
 	close(fd);
@@ -2154,12 +2066,12 @@ static double read_secs(const char *cg, bool cpu)
 	char *buf;
 	int fd, ret;
 
-	lru_drain();
+	lru_drain(mnt[MNT_DISK]);
 	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	clock_gettime(clk, &a);
-	ret = read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len);
+	ret = read_whole(fd, 1 << 20, &buf, &len);
 	clock_gettime(clk, &b);
 	close(fd);
 	if (ret)
@@ -2206,7 +2118,7 @@ static int read_fn(const char *cgroup, void *arg)
 		return READ_OTHER;
 	if (write(rd->ready[1], "x", 1) != 1 || read(rd->go[0], &c, 1) != 1)
 		return READ_OTHER;
-	ret = read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len);
+	ret = read_whole(fd, 1 << 20, &buf, &len);
 	if (!ret)
 		return READ_FULL;
 	return ret == -ENODEV ? READ_ENODEV : ret == -ENOMEM ? READ_ENOMEM :
@@ -2818,7 +2730,7 @@ static int read_raw_fn(const char *cgroup, void *arg)
 	if (pin_cpu(0))
 		return 1;
 	fd = cg_open(cg, PCS_FILE, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len))
+	if (fd < 0 || read_whole(fd, 1 << 20, &buf, &len))
 		return 2;
 	return 0;
 }
@@ -2904,7 +2816,7 @@ TEST_F_TIMEOUT(pcs_once, snapshot_per_open, PCS_TIMEOUT)
 	ASSERT_EQ((ssize_t)sizeof(head), read(fd, head, sizeof(head)));
 	ASSERT_EQ(0, run_in(e->cg, -1, &j[1], 1));
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, (size_t[]){ 1 << 20 }, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, 1 << 20, &buf, &len));
 	EXPECT_EQ(0, memcmp(head, buf, sizeof(head)));
 	buf2 = malloc(len + 1);
 	ASSERT_NE(NULL, buf2);
@@ -3463,7 +3375,7 @@ static int proc_read(struct pcs_snap *s, char *err)
 {
 	int fd, ret;
 
-	lru_drain();
+	lru_drain(mnt[MNT_DISK]);
 	fd = open(PROC_FILE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(err, "open %s: %s", PROC_FILE, strerror(errno));
@@ -3682,7 +3594,7 @@ TEST_F_TIMEOUT(proc, read_sizes, PCS_TIMEOUT)
 	ASSERT_EQ(0, proc_snap(fd, one, &ref, err)) TH_LOG("%s", err);
 	ASSERT_LT((size_t)7, ref.len);
 	ASSERT_EQ(7, lseek(fd, 7, SEEK_SET));
-	ASSERT_EQ(0, read_all(fd, &big, 1, &buf, &len));
+	ASSERT_EQ(0, read_whole(fd, big, &buf, &len));
 	expect_same(_metadata, ref.buf + 7, ref.len - 7, buf, len,
 		    "large read from offset 7 of the 1-byte read snapshot");
 	free(buf);

@@ -144,87 +144,8 @@ static int read_str(const char *path, char *buf, size_t size)
  * Records
  */
 
-/* Read @fd to its end with @chunk byte reads: 0 or -errno. */
-static int read_all(int fd, size_t chunk, char **bufp, size_t *lenp)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *buf, *nbuf;
-	ssize_t ret;
-
-	buf = malloc(cap);
-	if (!buf)
-		return -ENOMEM;
-	for (;;) {
-		if (cap - len < chunk) {
-			cap = 2 * cap + chunk;
-			nbuf = cap > PCS_MAX_OUTPUT ? NULL : realloc(buf, cap);
-			if (!nbuf) {
-				free(buf);
-				return -EFBIG;
-			}
-			buf = nbuf;
-		}
-		ret = read(fd, buf + len, chunk);
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0) {
-			ret = -errno;
-			free(buf);
-			return ret;
-		}
-		if (!ret)
-			break;
-		len += ret;
-	}
-	*bufp = buf;
-	*lenp = len;
-	return 0;
-}
-
 /* The directory of the file lru_drain() maps: the case's disk directory */
 static char drain_dir[PATH_MAX];
-
-/*
- * Empty the per-CPU LRU batches of every CPU, which the walk does not look
- * into: POSIX_FADV_DONTNEED of a mapped page of a file on a disk filesystem
- * fails to drop it, and then calls lru_add_drain_all().  The page must be
- * clean: find_lock_entries() passes over a folio under writeback, and then
- * nothing fails and nothing is drained.  So it is a hole, mapped read-only
- * and populated by a read fault, again after each use so that it stays
- * mapped.  Without such a file, /proc/sys/vm/compact_memory drains the
- * batches too (and compacts).
- */
-static void lru_drain(void)
-{
-	static void *map;
-	static int fd = -2;
-	char path[PATH_MAX];
-	void *m;
-
-	if (fd == -2) {
-		path_of(path, drain_dir, ".pcs-drain");
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd >= 0 && ftruncate(fd, pgsz)) {
-			close(fd);
-			fd = -1;
-		}
-		m = fd < 0 ? MAP_FAILED :
-		    mmap(NULL, pgsz, PROT_READ, MAP_SHARED, fd, 0);
-		if (m == MAP_FAILED) {
-			if (fd >= 0)
-				close(fd);
-			fd = -1;
-		} else {
-			map = m;
-		}
-	}
-	if (fd >= 0)
-		madvise(map, pgsz, MADV_POPULATE_READ);
-	if (fd < 0 || posix_fadvise(fd, 0, pgsz, POSIX_FADV_DONTNEED))
-		write_str("/proc/sys/vm/compact_memory", "1");
-	if (fd >= 0)
-		madvise(map, pgsz, MADV_POPULATE_READ);
-}
 
 /* Read and parse all of @path (a cgroup's file or /proc's) */
 static int snap_path(const char *path, int mode, struct pcs_snap *s, char *err)
@@ -232,11 +153,11 @@ static int snap_path(const char *path, int mode, struct pcs_snap *s, char *err)
 	int fd, ret;
 
 	snap_free(s);
-	lru_drain();
+	lru_drain(drain_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return errf(err, "open %s: %s", path, strerror(errno));
-	ret = read_all(fd, 1 << 20, &s->buf, &s->len);
+	ret = read_whole(fd, 1 << 20, &s->buf, &s->len);
 	close(fd);
 	if (ret)
 		return errf(err, "read %s: %s", path, strerror(-ret));
@@ -417,7 +338,7 @@ static int kmemleak_new(char *err)
 	if (write_str(KMEMLEAK, "scan") || write_str(KMEMLEAK, "scan"))
 		return -1;
 	fd = open(KMEMLEAK, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read_all(fd, 1 << 16, &buf, &len)) {
+	if (fd < 0 || read_whole(fd, 1 << 16, &buf, &len)) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -862,7 +783,7 @@ static int fi_step(int nth, int how, const char *path, unsigned int n,
 	/* The whole file, from the start: the snapshot of this open */
 	if (first >= 0 && how == FI_READ && lseek(fd, 0, SEEK_SET))
 		return errf(err, "lseek: %s", strerror(errno));
-	ret = read_all(fd, 1 << 20, &whole, &len);
+	ret = read_whole(fd, 1 << 20, &whole, &len);
 	close(fd);
 	if (ret)
 		return errf(err, "allocation %u failing: the read after: %s", n,
@@ -1022,12 +943,12 @@ static double read_secs(const char *cg)
 	double t;
 	int fd, ret;
 
-	lru_drain();
+	lru_drain(drain_dir);
 	fd = open(path_of(path, cg, PCS_FILE), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	t = mono_now();
-	ret = read_all(fd, 1 << 20, &buf, &len);
+	ret = read_whole(fd, 1 << 20, &buf, &len);
 	t = mono_now() - t;
 	close(fd);
 	if (ret)
@@ -1061,7 +982,7 @@ static double kill_reader(struct __test_metadata *_metadata, const char *path,
 		if (fd < 0 || write(ready[1], "x", 1) != 1 ||
 		    read(go[0], &c, 1) != 1)
 			_exit(2);
-		_exit(read_all(fd, 1 << 20, &buf, &len) ? 1 : 0);
+		_exit(read_whole(fd, 1 << 20, &buf, &len) ? 1 : 0);
 	}
 	close(ready[1]);
 	close(go[0]);
@@ -1232,6 +1153,14 @@ static void mix_fail(struct mix *m, const char *fmt, ...)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/* Count one event of the mix in @n, a counter of m->ks[] */
+static void mix_count(struct mix *m, long *n)
+{
+	pthread_mutex_lock(&m->lock);
+	(*n)++;
+	pthread_mutex_unlock(&m->lock);
+}
+
 /* Check the stable files' records in @s */
 static int stable_check(struct mix *m, const struct pcs_snap *s, const char *what)
 {
@@ -1299,7 +1228,7 @@ static void shared_round_end(struct mix *m)
 	m->pieces = NULL;
 	m->pieces_len = 0;
 	if (lseek(m->shared_fd, 0, SEEK_SET) ||
-	    read_all(m->shared_fd, 1 << 20, &again.buf, &again.len)) {
+	    read_whole(m->shared_fd, 1 << 20, &again.buf, &again.len)) {
 		mix_fail(m, "shared fd: cannot read again from 0: %s", strerror(errno));
 	} else if (pcs_parse(&all, PCS_UNSORTED, err) ||
 		   pcs_parse(&again, PCS_RACY, err)) {
@@ -1384,19 +1313,15 @@ static void own_read(struct mix *m, int kind, const char *path, long i,
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (gone_ok && (errno == ENOENT || errno == ENODEV)) {
-			pthread_mutex_lock(&m->lock);
-			ks->enoent++;
-			pthread_mutex_unlock(&m->lock);
+			mix_count(m, &ks->enoent);
 			return;
 		}
 		mix_fail(m, "open %s: %s", path, strerror(errno));
 		return;
 	}
-	ret = read_all(fd, chunks[i % 4], &s.buf, &s.len);
+	ret = read_whole(fd, chunks[i % 4], &s.buf, &s.len);
 	if (ret == -ENODEV && gone_ok) {
-		pthread_mutex_lock(&m->lock);
-		ks->enodev++;
-		pthread_mutex_unlock(&m->lock);
+		mix_count(m, &ks->enodev);
 		goto out;
 	}
 	if (ret) {
@@ -1411,12 +1336,10 @@ static void own_read(struct mix *m, int kind, const char *path, long i,
 		goto out;
 	if (i & 1) {
 		ret = lseek(fd, 0, SEEK_SET) ? -errno :
-		      read_all(fd, chunks[(i + 1) % 4], &again.buf, &again.len);
+		      read_whole(fd, chunks[(i + 1) % 4], &again.buf, &again.len);
 		/* kernfs fails every call on a file of a removed cgroup */
 		if (ret == -ENODEV && gone_ok) {
-			pthread_mutex_lock(&m->lock);
-			ks->enodev++;
-			pthread_mutex_unlock(&m->lock);
+			mix_count(m, &ks->enodev);
 			goto out;
 		}
 		if (ret) {
@@ -1816,7 +1739,7 @@ static int swap_out(const char *path, long pages)
 	int i, ret;
 
 	for (i = 0; i < 10; i++) {
-		lru_drain();	/* MADV_PAGEOUT takes folios off the LRU */
+		lru_drain(drain_dir);	/* MADV_PAGEOUT takes folios off the LRU */
 		ret = page_out(path, pages);
 		if (ret)
 			return ret;
