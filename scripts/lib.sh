@@ -41,6 +41,10 @@ our_kernel_files() {
 
 new_kernel_files() { our_kernel_files | grep -v '\.patch$' || true; }
 
-series_patches() {
-	sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$TOP/series" | awk '{print $1}'
+# The entries of `series`, comments and blank lines dropped: "commit FILE"
+# lines and the patches and new files of each commit.
+series_entries() {
+	sed -e 's/#.*//' -e 's/[[:space:]]*$//' -e '/^[[:space:]]*$/d' "$TOP/series"
 }
+
+series_patches() { series_entries | grep '\.patch$' || true; }

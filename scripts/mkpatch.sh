@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # mkpatch.sh PATH...: developer helper.  Regenerate PATH.patch from the
-# edited copy $B/edit/PATH against the pristine tree, keeping the commit-style
-# header already at the top of PATH.patch.  "mkpatch.sh --edit PATH" first
+# edited copy $B/edit/PATH against the pristine tree, keeping any text above
+# the diff of PATH.patch.  (Commit messages live in commits/, see series.)  "mkpatch.sh --edit PATH" first
 # makes $B/edit/PATH from the pristine file with the current patch applied.
 . "$(dirname "$0")/lib.sh"
 

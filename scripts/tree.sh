@@ -47,10 +47,19 @@ while read -r f; do
 	cp "$TOP/$f" "$STAGE/$f"
 done < <(new_kernel_files)
 
-listed=$(series_patches)
-for p in $(our_kernel_files | grep '\.patch$'); do
-	grep -qxF "$p" <<<"$listed" || die "tree: $p is not listed in series"
+# Every patch and new file in exactly one commit of series, and every
+# commit's message present: format-series.sh makes the commits from it.
+entries=$(series_entries)
+for f in $(our_kernel_files); do
+	[ "$(grep -cxF "$f" <<<"$entries")" = 1 ] ||
+		die "tree: $f must be listed once in series, under the commit that adds it"
 done
+while read -r _ msgfile; do
+	[ -f "$TOP/$msgfile" ] || die "tree: series names $msgfile, which does not exist"
+done < <(grep '^commit ' <<<"$entries")
+[ "$(head -n 1 <<<"$entries" | cut -d' ' -f1)" = commit ] ||
+	die "tree: series must begin with a commit line"
+listed=$(series_patches)
 
 for p in $listed; do
 	[ -f "$TOP/$p" ] || die "tree: series lists $p, which does not exist"
