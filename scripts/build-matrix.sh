@@ -161,6 +161,7 @@ run_entry() {
 	echo "ok - matrix $name ($arch${seed:+, randconfig seed $seed}): ${objs[*]}; W=1 clean on ${new_objs[*]} ($(( $(date +%s) - t0 )) s)"
 }
 
+"$TOP/scripts/deps.sh" cross
 "$TOP/scripts/tree.sh" >/dev/null
 t_all=$(date +%s)
 n=0

@@ -38,6 +38,7 @@ export GIT_COMMITTER_EMAIL='pagecache-stat@example.org'
 git() { command git -c core.looseCompression=1 -c gc.auto=0 \
 	-c advice.detachedHead=false "$@"; }
 
+"$TOP/scripts/deps.sh"
 "$TOP/scripts/tree.sh" >/dev/null
 
 # The pristine tree as one commit, tagged "pristine", made once per tarball.

@@ -122,6 +122,7 @@ for c in "${commits[@]}"; do
 		fi
 	fi
 	if [ $selftests = 1 ]; then
+		mkdir -p "$S/kselftest"
 		out=$(make -s -C "$AM/tools/testing/selftests/cgroup" CC="ccache gcc" \
 			OUTPUT="$S/kselftest" 2>&1) ||
 			{ echo "$out"; die "steps: step $step: the cgroup selftests do not build"; }
@@ -131,6 +132,7 @@ for c in "${commits[@]}"; do
 		did+=("selftests/cgroup")
 	fi
 	if [ $tools = 1 ]; then
+		mkdir -p "$S/tools"
 		out=$(make -s -C "$AM/tools/cgroup" CC="ccache gcc" OUTPUT="$S/tools/" 2>&1) ||
 			{ echo "$out"; die "steps: step $step: tools/cgroup does not build"; }
 		grep -E 'warning:' <<<"$out" && die "steps: step $step: tools/cgroup builds with warnings"

@@ -47,6 +47,15 @@ fi
 echo "$out"
 result "patches apply cleanly" 0
 
+# The series as upstream receives it: git format-patch, git am of it onto
+# a git tree of the pristine source gives exactly the tree tested here, and
+# checkpatch.pl --strict passes every patch.  (format-series.sh --check,
+# the second command of the README, also builds each step.)
+out=$("$TOP/scripts/format-series.sh" "$B/series/out" 2>&1) && rc=0 || rc=$?
+echo "$out"
+result "series: format-patch, git am round trip, checkpatch --strict" $rc \
+	"$(grep -m1 '^FAILED' <<<"$out" | sed 's/^FAILED: //')"
+
 out=$("$TOP/scripts/checkpatch.sh" 2>&1) && rc=0 || rc=$?
 echo "$out"
 result "checkpatch --strict" $rc "$(grep -m1 '^FAILED' <<<"$out")"
