@@ -380,9 +380,14 @@ static int pcs_check_stop(struct pagecache_stat *ps)
 {
 	if (fatal_signal_pending(current))
 		return -EINTR;
-	/* Racy with kill_css(), which sets it under cgroup_mutex: harmless */
+#ifdef CONFIG_MEMCG
+	/*
+	 * Only memory.pagecache_stat sets ->css.  Racy with kill_css(),
+	 * which sets CSS_DYING under cgroup_mutex: harmless.
+	 */
 	if (ps->css && (data_race(READ_ONCE(ps->css->flags)) & CSS_DYING))
 		return -ENODEV;
+#endif
 	return 0;
 }
 

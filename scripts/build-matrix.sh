@@ -20,17 +20,18 @@ S=$B/series
 mkdir -p "$S"
 
 # name arch cross-prefix options (";"-separated, "# CONFIG_X is not set" for
-# off; "seed=N" for a randconfig)
+# off; "seed=N" for a randconfig).  The x86_64 entries turn one option off
+# each from a base with NUMA on (tinyconfig has it off).
 MATRIX="
 i386-highmem	i386	i686-linux-gnu-	# CONFIG_NOHIGHMEM is not set;CONFIG_HIGHMEM4G=y;CONFIG_HIGHMEM=y
 arm64-64k	arm64	aarch64-linux-gnu-	CONFIG_ARM64_64K_PAGES=y
 riscv64	riscv	riscv64-linux-gnu-	CONFIG_ARCH_RV64I=y;CONFIG_64BIT=y
-shmem-off	x86_64	-	# CONFIG_SHMEM is not set
-swap-off	x86_64	-	# CONFIG_SWAP is not set
+shmem-off	x86_64	-	CONFIG_NUMA=y;# CONFIG_SHMEM is not set
+swap-off	x86_64	-	CONFIG_NUMA=y;# CONFIG_SWAP is not set
 numa-off	x86_64	-	# CONFIG_NUMA is not set
-lru_gen-off	x86_64	-	# CONFIG_LRU_GEN is not set
-thp-off	x86_64	-	# CONFIG_TRANSPARENT_HUGEPAGE is not set
-memcg-off	x86_64	-	# CONFIG_MEMCG is not set
+lru_gen-off	x86_64	-	CONFIG_NUMA=y;# CONFIG_LRU_GEN is not set
+thp-off	x86_64	-	CONFIG_NUMA=y;# CONFIG_TRANSPARENT_HUGEPAGE is not set
+memcg-off	x86_64	-	CONFIG_NUMA=y;# CONFIG_MEMCG is not set
 rand-1	x86_64	-	seed=1
 rand-2	x86_64	-	seed=2
 rand-3	x86_64	-	seed=3
@@ -38,13 +39,7 @@ rand-3	x86_64	-	seed=3
 
 # Our files: the new C files, the C files we change, and their objects with
 # the option that builds each.
-new_c=()
-while read -r f; do
-	case $f in
-	tools/*) ;;
-	*.c)	new_c+=("$f") ;;
-	esac
-done < <(new_kernel_files)
+mapfile -t new_c < <(new_kernel_sources | grep '\.c$')
 changed_c=()
 for p in $(series_patches); do
 	case $p in
@@ -71,6 +66,12 @@ cross_ok() {
 }
 
 fails=0
+entry_failed() {	# entry_failed WHAT LOG, in run_entry
+	tail -n 30 "$2"
+	echo "not ok - matrix $name: $1, see $2"
+	fails=$((fails + 1))
+}
+
 run_entry() {
 	local name=$1 arch=$2 cross=$3 opts=$4 t0 O CFG make_args want o seed=
 	t0=$(date +%s)
@@ -136,28 +137,19 @@ run_entry() {
 	for f in "${new_c[@]}"; do
 		[[ " ${objs[*]} " == *" ${f%.c}.o "* ]] && new_objs+=("${f%.c}.o")
 	done
+	# The objects, then W=1 on the new ones; each log must be clean.
 	if ! make "${make_args[@]}" O="$O" "${objs[@]}" >"$CFG/build.log" 2>&1; then
-		tail -n 30 "$CFG/build.log"
-		echo "not ok - matrix $name: the objects do not build, see $CFG/build.log"
-		fails=$((fails + 1))
+		entry_failed "the objects do not build" "$CFG/build.log"
 		return
 	fi
-	if grep -E 'warning:' "$CFG/build.log"; then
-		echo "not ok - matrix $name: warnings, see $CFG/build.log"
-		fails=$((fails + 1))
-		return
-	fi
+	grep -E 'warning:' "$CFG/build.log" &&
+		{ entry_failed "warnings" "$CFG/build.log"; return; }
 	if ! make "${make_args[@]}" O="$O" W=1 "${new_objs[@]}" >"$CFG/w1.log" 2>&1; then
-		tail -n 30 "$CFG/w1.log"
-		echo "not ok - matrix $name: the W=1 build fails, see $CFG/w1.log"
-		fails=$((fails + 1))
+		entry_failed "the W=1 build fails" "$CFG/w1.log"
 		return
 	fi
-	if grep -E "($ours):[0-9]+(:[0-9]+)?: (warning|error)" "$CFG/w1.log"; then
-		echo "not ok - matrix $name: W=1 warnings in our files, see $CFG/w1.log"
-		fails=$((fails + 1))
-		return
-	fi
+	grep -E "($ours):[0-9]+(:[0-9]+)?: (warning|error)" "$CFG/w1.log" &&
+		{ entry_failed "W=1 warnings in our files" "$CFG/w1.log"; return; }
 	echo "ok - matrix $name ($arch${seed:+, randconfig seed $seed}): ${objs[*]}; W=1 clean on ${new_objs[*]} ($(( $(date +%s) - t0 )) s)"
 }
 

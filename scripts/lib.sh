@@ -41,6 +41,11 @@ our_kernel_files() {
 
 new_kernel_files() { our_kernel_files | grep -v '\.patch$' || true; }
 
+# The new C and header files the kernel compiles (tools/ is not kernel).
+new_kernel_sources() {
+	new_kernel_files | grep -E '\.[ch]$' | grep -v '^tools/' || true
+}
+
 # The entries of `series`, comments and blank lines dropped: "commit FILE"
 # lines and the patches and new files of each commit.
 series_entries() {

@@ -12,17 +12,18 @@
 #    file it changes has none that it did not have at the step before;
 #  - a step that changes the cgroup selftests or tools/cgroup: they build
 #    without warnings;
-#  - the step that adds the MAINTAINERS entry: get_maintainer.pl's
-#    pattern self-test finds a file for each of its F: lines.
+#  - the step that adds the MAINTAINERS entry: get_maintainer.pl's section
+#    self-test passes it, and each of its F: lines names a file.
 # Then scripts/build-matrix.sh, the other architectures and configs.
 . "$(dirname "$0")/lib.sh"
+trap 'echo "FAILED: steps: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 S=$B/series
 AM=$S/src
 O=$S/out-steps
 CFG=$S/cfg-steps
 mkdir -p "$O" "$CFG"
-MAKE=(make -s -C "$AM" O="$O" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
+KMAKE=(make -s -C "$AM" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 mapfile -t commits < <(git -C "$AM" rev-list --reverse pristine..HEAD)
 [ ${#commits[@]} -gt 0 ] || die "steps: no commits in $AM, run format-series.sh first"
 head=${commits[-1]}
@@ -30,13 +31,13 @@ t_all=$(date +%s)
 
 # The step's config: tinyconfig and the fragment, replaced only if changed.
 configure() {
-	"${MAKE[@]}" O="$CFG" tinyconfig >/dev/null
+	"${KMAKE[@]}" O="$CFG" tinyconfig >/dev/null
 	(cd "$CFG" && "$AM/scripts/kconfig/merge_config.sh" -m -O "$CFG" \
 		"$CFG/.config" "$TOP/scripts/configs/matrix.config" >"$CFG/merge.log" 2>&1) ||
 		die "steps: merge_config.sh failed, see $CFG/merge.log"
-	"${MAKE[@]}" O="$CFG" olddefconfig >/dev/null
+	"${KMAKE[@]}" O="$CFG" olddefconfig >/dev/null
 	cmp -s "$CFG/.config" "$O/.config" || cp "$CFG/.config" "$O/.config"
-	"${MAKE[@]}" olddefconfig >/dev/null
+	"${KMAKE[@]}" O="$O" olddefconfig >/dev/null
 }
 
 # C files of the kernel (not tools/) that commit $1 adds or changes.
@@ -51,7 +52,7 @@ w1() {
 	for f in "$@"; do
 		objs+=("${f%.c}.o")
 	done
-	"${MAKE[@]}" W=1 "${objs[@]}" >"$O/w1.log" 2>&1 ||
+	"${KMAKE[@]}" O="$O" W=1 "${objs[@]}" >"$O/w1.log" 2>&1 ||
 		{ cat "$O/w1.log"; die "steps: W=1 build of ${objs[*]} failed"; }
 	grep -E '(warning|error):' "$O/w1.log" |
 		sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort || true
@@ -79,7 +80,6 @@ for c in "${commits[@]}"; do
 	step=$((step + 1))
 	t0=$(date +%s)
 	subject=$(git -C "$AM" log -1 --format=%s "$c")
-	checkout "$c"
 	mapfile -t changed < <(git -C "$AM" diff --name-only "$c~1" "$c")
 	kernel=0 selftests=0 tools=0 maint=0
 	for f in "${changed[@]}"; do
@@ -92,6 +92,12 @@ for c in "${commits[@]}"; do
 		esac
 	done
 	did=()
+	# A step that changes no kernel file leaves the config as it was.
+	if [ $kernel = 1 ]; then
+		checkout "$c"
+	else
+		git -C "$AM" checkout -q --detach "$c"
+	fi
 	if [ $kernel = 1 ]; then
 		if grep -q '^CONFIG_PAGECACHE_STAT=y' "$O/.config"; then
 			did+=("PAGECACHE_STAT=y")
@@ -103,7 +109,7 @@ for c in "${commits[@]}"; do
 		for f in "${cfiles[@]}"; do
 			objs+=("${f%.c}.o")
 		done
-		if ! "${MAKE[@]}" vmlinux "${objs[@]}" >"$O/build.log" 2>&1; then
+		if ! "${KMAKE[@]}" O="$O" vmlinux "${objs[@]}" >"$O/build.log" 2>&1; then
 			tail -n 40 "$O/build.log"
 			die "steps: step $step ($subject) does not build, see $O/build.log"
 		fi
@@ -139,17 +145,23 @@ for c in "${commits[@]}"; do
 		did+=("tools/cgroup")
 	fi
 	if [ $maint = 1 ]; then
-		# The lines of the entries this step adds to MAINTAINERS.
+		# The lines the step adds to MAINTAINERS: get_maintainer.pl's
+		# section self-test (format, order) reports none of them, and
+		# each F: pattern there names a file of the tree.
 		lines=$(git -C "$AM" diff -U0 "$c~1" "$c" -- MAINTAINERS |
 			sed -n 's/^@@ -[0-9,]* +\([0-9]*\),\([0-9]*\) @@.*/\1 \2/p')
-		out=$(cd "$AM" && ./scripts/get_maintainer.pl --self-test=patterns 2>&1) || true
+		out=$(cd "$AM" && ./scripts/get_maintainer.pl --self-test=sections 2>&1) || true
 		while read -r first count; do
 			[ -n "$first" ] || continue
 			bad=$(awk -F: -v a="$first" -v b="$((first + count - 1))" \
 				'$1 == "./MAINTAINERS" && $2 >= a && $2 <= b' <<<"$out")
-			[ -z "$bad" ] || { echo "$bad"; die "steps: step $step: MAINTAINERS patterns match nothing"; }
+			[ -z "$bad" ] || { echo "$bad"; die "steps: step $step: MAINTAINERS entry: $bad"; }
+			while read -r pat; do
+				[ -n "$(git -C "$AM" ls-files -- "$pat")" ] ||
+					die "steps: step $step: MAINTAINERS F: $pat matches no file"
+			done < <(sed -n "${first},$((first + count - 1))s/^F:[[:space:]]*//p" "$AM/MAINTAINERS")
 		done <<<"$lines"
-		did+=("get_maintainer.pl --self-test=patterns")
+		did+=("MAINTAINERS: section self-test, every F: matches")
 	fi
 	[ ${#did[@]} -gt 0 ] || did=("nothing to build (documentation)")
 	echo "ok - step $step/${#commits[@]} builds: $subject [$(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')] $(( $(date +%s) - t0 )) s"

@@ -16,12 +16,11 @@ cmp -s "$B/out-$variant/.config" "$O/.config" || cp "$B/out-$variant/.config" "$
 objs=()
 ours=()
 while read -r f; do
-	case $f in
-	tools/*) ;;
-	*.c)	objs+=("${f%.c}.o"); ours+=("$f") ;;
-	*.h)	ours+=("$f") ;;
-	esac
-done < <(new_kernel_files)
+	ours+=("$f")
+	if [[ $f == *.c ]]; then
+		objs+=("${f%.c}.o")
+	fi
+done < <(new_kernel_sources)
 log=$O/static-check.log
 MAKE=(make -s -C "$SRC" O="$O" -j"$JOBS" CC="ccache gcc" HOSTCC="ccache gcc")
 "${MAKE[@]}" olddefconfig >/dev/null
