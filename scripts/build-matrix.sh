@@ -62,7 +62,7 @@ option_of() {
 
 cross_ok() {
 	command -v "${1}gcc" >/dev/null ||
-		die "matrix: ${1}gcc missing (scripts/deps.sh installs gcc-${1%-}-linux-gnu)"
+		die "matrix: ${1}gcc missing (scripts/deps.sh series installs gcc-${1%-}-linux-gnu)"
 }
 
 fails=0
@@ -153,7 +153,7 @@ run_entry() {
 	echo "ok - matrix $name ($arch${seed:+, randconfig seed $seed}): ${objs[*]}; W=1 clean on ${new_objs[*]} ($(( $(date +%s) - t0 )) s)"
 }
 
-"$TOP/scripts/deps.sh" cross
+"$TOP/scripts/deps.sh" series
 "$TOP/scripts/tree.sh" >/dev/null
 t_all=$(date +%s)
 n=0

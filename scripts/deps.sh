@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # Install what the harness needs from Debian's archive (nothing else).
-# deps.sh [cross]
+# deps.sh [series]
 . "$(dirname "$0")/lib.sh"
 
 PKGS="build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils patch
 perl python3 git busybox-static qemu-system-x86 ccache e2fsprogs sparse
 libc6-dev btrfs-progs prometheus crun"
-# "deps.sh cross": also the cross compilers of scripts/build-matrix.sh.
-[ "${1:-}" = cross ] &&
-	PKGS="$PKGS gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu"
+# "deps.sh series": also what format-series.sh --check needs, the cross
+# compilers of scripts/build-matrix.sh and docutils for the docs step.
+[ "${1:-}" = series ] &&
+	PKGS="$PKGS gcc-i686-linux-gnu gcc-aarch64-linux-gnu gcc-riscv64-linux-gnu
+python3-docutils"
 
 missing=
 for p in $PKGS; do

@@ -12,10 +12,13 @@
 #    file it changes has none that it did not have at the step before;
 #  - a step that changes the cgroup selftests or tools/cgroup: they build
 #    without warnings;
+#  - a step that changes documentation: docutils finds no reStructuredText
+#    warning in it that the file did not have before;
 #  - the step that adds the MAINTAINERS entry: get_maintainer.pl's section
 #    self-test passes it, and each of its F: lines names a file.
 # Then scripts/build-matrix.sh, the other architectures and configs.
 . "$(dirname "$0")/lib.sh"
+"$TOP/scripts/deps.sh" series
 trap 'echo "FAILED: steps: line $LINENO: $BASH_COMMAND" >&2' ERR
 
 S=$B/series
@@ -58,6 +61,31 @@ w1() {
 		sed -E 's/:[0-9]+:[0-9]+:/:/; s/:[0-9]+:/:/' | sort || true
 }
 
+# rst_warnings REV FILE: docutils' warnings on FILE as of REV, without line
+# numbers.  Plain docutils does not know Sphinx's roles and directives, so
+# only what a step adds counts.
+PY=
+for p in python3 /usr/bin/python3; do
+	"$p" -c 'import docutils' 2>/dev/null && { PY=$p; break; }
+done
+[ -n "$PY" ] || die "steps: no python3 with docutils (scripts/deps.sh series installs python3-docutils)"
+rst_warnings() {
+	git -C "$AM" show "$1:$2" 2>/dev/null | "$PY" -c '
+import io, re, sys
+import docutils.core
+out = io.StringIO()
+docutils.core.publish_doctree(sys.stdin.read(), source_path=sys.argv[1],
+	settings_overrides={"report_level": 2, "halt_level": 5,
+			    "warning_stream": out,
+			    "file_insertion_enabled": False,
+			    "raw_enabled": False})
+for line in out.getvalue().splitlines():
+	m = re.match(r"^.*?:\d+: \((\w+)/\d\) (.*)$", line)
+	if m:
+		print("%s: %s: %s" % (sys.argv[1], m.group(1), m.group(2)))
+' "$2" | sort
+}
+
 step=0
 checkout() {
 	git -C "$AM" checkout -q --detach "$1"
@@ -81,11 +109,12 @@ for c in "${commits[@]}"; do
 	t0=$(date +%s)
 	subject=$(git -C "$AM" log -1 --format=%s "$c")
 	mapfile -t changed < <(git -C "$AM" diff --name-only "$c~1" "$c")
-	kernel=0 selftests=0 tools=0 maint=0
+	kernel=0 selftests=0 tools=0 maint=0 docs=0
 	for f in "${changed[@]}"; do
 		case $f in
 		tools/testing/selftests/cgroup/*)	selftests=1 ;;
 		tools/cgroup/*)				tools=1 ;;
+		Documentation/*.rst)			docs=1 ;;
 		Documentation/*)			;;
 		MAINTAINERS)				maint=1 ;;
 		*)					kernel=1 ;;
@@ -144,6 +173,14 @@ for c in "${commits[@]}"; do
 		grep -E 'warning:' <<<"$out" && die "steps: step $step: tools/cgroup builds with warnings"
 		did+=("tools/cgroup")
 	fi
+	if [ $docs = 1 ]; then
+		while read -r f; do
+			added=$(comm -13 <(rst_warnings "$c~1" "$f") <(rst_warnings "$c" "$f"))
+			[ -z "$added" ] ||
+				{ echo "$added"; die "steps: step $step: $f gains reStructuredText warnings"; }
+			did+=("$f: no new docutils warning")
+		done < <(git -C "$AM" diff --name-only "$c~1" "$c" -- 'Documentation/*.rst')
+	fi
 	if [ $maint = 1 ]; then
 		# The lines the step adds to MAINTAINERS: get_maintainer.pl's
 		# section self-test (format, order) reports none of them, and
@@ -163,7 +200,6 @@ for c in "${commits[@]}"; do
 		done <<<"$lines"
 		did+=("MAINTAINERS: section self-test, every F: matches")
 	fi
-	[ ${#did[@]} -gt 0 ] || did=("nothing to build (documentation)")
 	echo "ok - step $step/${#commits[@]} builds: $subject [$(IFS=';'; echo "${did[*]}" | sed 's/;/; /g')] $(( $(date +%s) - t0 )) s"
 
 	# The W=1 baseline for the next step: its files as they are now.
