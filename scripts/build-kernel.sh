@@ -43,7 +43,7 @@ declare -A want
 while IFS= read -r line; do
 	case $line in
 	CONFIG_*=*)			want[${line%%=*}]=$line ;;
-	"# CONFIG_"*" is not set")	opt=${line#\# }; want[${opt%% *}]=unset ;;
+	"# CONFIG_"*" is not set")	opt=${line#\# }; want[${opt%% *}]="unset" ;;
 	esac
 done < <(cat $frags)
 bad=

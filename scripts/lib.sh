@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # sourced: the settings are used by the scripts
 # Shared settings and helpers of the pagecache_stat harness; sourced, not run.
 
 set -euo pipefail
