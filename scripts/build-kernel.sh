@@ -5,6 +5,12 @@
 # variant merged by the kernel's merge_config.sh; every option a fragment
 # asks for is checked after olddefconfig, and one that fell out stops the
 # build with its name.
+#
+# featureoff is the debug config with CONFIG_PAGECACHE_STAT off, and its
+# first build starts from a copy of the debug kernel's build directory:
+# Kbuild records which CONFIG_ symbols each object depends on, so only the
+# objects that test CONFIG_PAGECACHE_STAT (or what it selects) are built
+# again, about a minute instead of a cold build's eight.
 . "$(dirname "$0")/lib.sh"
 
 variant=${1:?usage: build-kernel.sh VARIANT}
@@ -14,7 +20,8 @@ case $variant in
 debug)		frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config" ;;
 perf)		frags="$C/common.config $C/feature.config $C/perf.config" ;;
 nomemcg)	frags="$C/common.config $C/feature.config $C/debug.config $C/nomemcg.config" ;;
-featureoff)	frags="$C/common.config $C/debug.config $C/featureoff.config" ;;
+featureoff)	frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config $C/featureoff.config"
+		seed=debug ;;
 pristine)	frags="$C/common.config $C/debug.config" ;;
 kcsan)		frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config $C/kcsan.config" ;;
 *)		die "build: unknown variant $variant" ;;
@@ -22,6 +29,12 @@ esac
 
 O=$B/out-$variant
 CFG=$B/cfg-$variant
+if [ -n "${seed:-}" ] && [ ! -e "$O/.config" ] && [ -f "$B/out-$seed/.pcs-built" ]; then
+	msg "$variant: starting from a copy of the $seed kernel's build directory"
+	mkdir -p "$O"
+	cp -a "$B/out-$seed/." "$O/"
+	rm -f "$O/.pcs-built"
+fi
 tree=$SRC
 [ "$variant" = pristine ] && tree=$PRISTINE
 mkdir -p "$O" "$CFG"

@@ -22,6 +22,19 @@ export KBUILD_BUILD_USER=pcs KBUILD_BUILD_HOST=pcs
 KERNEL_DIRS="arch block certs crypto Documentation drivers fs include init
 io_uring ipc kernel lib mm net rust samples security sound tools usr virt"
 
+# The KCSAN boot (test.sh and kcsan.sh): the selftest cases that race a
+# read against truncation, unlink, umount, rmdir, memory.high, an LRU
+# switch and reclaim, and the reliability test's many readers, as run-vm.sh
+# arguments.
+kcsan_vm_args() {
+	local races=race_truncate,race_unlink,race_umount,race_rmdir
+	races+=,race_memory_high,race_lru_gen_switch,rmdir_during_read
+	races+=,reclaim_churn
+	printf '%s\n' test_pagecache_stat test_pagecache_stat_reliability -- \
+		"pcs.args.test_pagecache_stat=$(sed 's/\([^,]*\)/-t,\1/g' <<<"$races")" \
+		pcs.args.test_pagecache_stat_reliability=-t,many_readers
+}
+
 msg() { printf '== %s\n' "$*" >&2; }
 die() { printf 'FAILED: %s\n' "$*" >&2; exit 1; }
 

@@ -109,12 +109,40 @@ vm_judge() {
 	return 0
 }
 
+# kcsan_selftests LOG: the KCSAN boot means something only if KCSAN ran
+# (its own boot self-test passed) and if check-log.sh fails a log with a
+# KCSAN report in it: the boot's log with a report added before its dmesg
+# end, one report naming a walker function, one elsewhere in the kernel.
+kcsan_selftests() {
+	local log=$1 t=$B/log-kcsan-injected.txt fn verdict out
+	grep -aqE 'kcsan: selftest: ([0-9]+)/\1 tests passed' "$log" &&
+		result "KCSAN kernel: KCSAN's boot self-test passed" 0 ||
+		result "KCSAN kernel: KCSAN's boot self-test passed" 1 "no 'kcsan: selftest: N/N tests passed' in $log"
+	for fn in pcs_count_folio:"KCSAN report in our code" \
+		  fake_race_elsewhere:"KCSAN report not in scripts/known-failures/kcsan"; do
+		verdict=${fn#*:} fn=${fn%%:*}
+		awk -v fn="$fn" '/^PCS-DMESG-END/ {
+			print "=================================================================="
+			print "BUG: KCSAN: data-race in " fn " / folio_remove_rmap_ptes"
+			print ""
+			print "read to 0xffff888003f5a018 of 8 bytes by task 93 on cpu 1:"
+			print " " fn "+0x1c/0x2a0"
+			print "=================================================================="
+		} { print }' "$log" >"$t"
+		out=$("$TOP/scripts/check-log.sh" "$t" 2>&1) && rc=0 || rc=$?
+		[ $rc != 0 ] && grep -q "$verdict" <<<"$out" && rc=0 || rc=1
+		result "harness self-test: a KCSAN report in $fn fails the run" $rc \
+			"check-log.sh said: $(grep -m1 FAILED <<<"$out")"
+	done
+}
+
 # Every kernel first: a VM must not share the CPU with a kernel build.
 out=$("$TOP/scripts/static-check.sh" debug 2>&1) && rc=0 || rc=$?
 echo "$out"
 result "W=1 and sparse on the new files" $rc "$(grep -m1 '^FAILED' <<<"$out")"
 built=()
-for v in nomemcg:CONFIG_MEMCG=n featureoff:CONFIG_PAGECACHE_STAT=n; do
+for v in nomemcg:CONFIG_MEMCG=n featureoff:CONFIG_PAGECACHE_STAT=n \
+	 kcsan:CONFIG_KCSAN=y; do
 	if "$TOP/scripts/build-kernel.sh" "${v%%:*}"; then
 		built+=("${v%%:*}")
 		result "${v#*:} kernel builds" 0
@@ -171,4 +199,17 @@ unset PCS_VM_TIMEOUT PCS_VM_MEM
 
 vm_judge debug-test debug
 vm_judge debug-reliability debug
+
+# Data races: the race cases and the many readers on the KCSAN kernel
+# (kcsan_vm_args in lib.sh), alone on the host.  check-log.sh fails the
+# boot on a KCSAN report that involves our files, and on one elsewhere that
+# scripts/known-failures/kcsan does not list.
+if have kcsan; then
+	mapfile -t args < <(kcsan_vm_args)
+	export PCS_VM_TIMEOUT=3600
+	vm_start kcsan-races kcsan test "${args[@]}"
+	unset PCS_VM_TIMEOUT
+	vm_judge kcsan-races kcsan
+	kcsan_selftests "$B/log-kcsan-races.txt"
+fi
 finish
