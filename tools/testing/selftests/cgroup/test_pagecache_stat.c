@@ -2447,9 +2447,13 @@ static int stream_forever_fn(const char *cgroup, void *arg)
 /*
  * v2 10.3: under reclaim (memory.high below what the cgroup streams), a
  * read costs a small multiple of the CPU time of a quiet read of the same
- * cgroup, and files that stay cached throughout are listed whole: a tmpfs
- * file (no swap) and an ext4 file whose pages are spliced into a pipe, so
- * that reclaim isolates them again and again and puts them back.
+ * cgroup, and files that stay cached throughout are listed: a tmpfs file
+ * (no swap, so reclaim leaves it on its list) whole in every read, and an
+ * ext4 file whose pages are spliced into a pipe, so that reclaim isolates
+ * them again and again and puts them back.  A walk does not see folios
+ * that reclaim holds isolated (or locked through all its tries) as it
+ * passes their place, as documented, so that file must be listed in every
+ * read, never with more pages than it has, and whole in most reads.
  */
 TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
 {
@@ -2464,7 +2468,7 @@ TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
 	struct fkey kh, kw;
 	char err[ERRLEN], c;
 	pid_t spid, hpid;
-	int i;
+	int i, whole = 0;
 
 	if (!e->ext4[0] || !e->tmpfs[0])
 		SKIP(return, "needs %s and %s", mnt_why[MNT_DISK], mnt_why[MNT_TMPFS]);
@@ -2498,10 +2502,16 @@ TEST_F_TIMEOUT(pcs, reclaim_churn, PCS_TIMEOUT)
 		EXPECT_TRUE(r && r->nr == (unsigned long)hot)
 			TH_LOG("read %d: tmpfs file: %lu pages", i, r ? r->nr : 0);
 		r = snap_find(&s, &kw);
-		EXPECT_TRUE(r && r->nr == (unsigned long)warm)
+		EXPECT_TRUE(r && r->nr <= (unsigned long)warm)
 			TH_LOG("read %d: spliced file: %lu pages", i, r ? r->nr : 0);
+		if (r && r->nr == (unsigned long)warm)
+			whole++;
+		else
+			ksft_print_msg("read %d: spliced file: %lu of %ld pages\n",
+				       i, r ? r->nr : 0, warm);
 		snap_free(&s);
 	}
+	EXPECT_GE(whole, 3) TH_LOG("spliced file whole in %d of 5 reads", whole);
 	kill(spid, SIGKILL);
 	reap(spid, mono_now() + GRACE_SECS);
 	quiet = median_read_secs(e->cg, true, 5);
