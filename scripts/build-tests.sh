@@ -1,35 +1,34 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the selftest programs the VM runs, statically, from $SRC, into
-# $B/tests.
+# Build and install the cgroup selftests the way upstream does,
+# `make -C tools/testing/selftests TARGETS=cgroup install`, into
+# $B/kselftest: run_kselftest.sh, the runner, kselftest-list.txt and
+# cgroup/ with the programs and "settings".  run-vm.sh puts them on the
+# VM's disk with the C library they link, and /init runs them with
+# run_kselftest.sh, which runs each program as `make run_tests` does (the
+# same runner.sh).  Then the harness's own programs, static, into $B/tests.
 . "$(dirname "$0")/lib.sh"
 
-CG=$SRC/tools/testing/selftests/cgroup
+ksft=$B/kselftest
 out=$B/tests
 mkdir -p "$out"
-# The flags of the selftests Makefile (no -O: GCC would elide test_memcontrol's
-# malloc-touch-free allocations), static for the initramfs.
-CFLAGS="-static -Wall -pthread -I$SRC/tools/testing/selftests -I$CG"
-
-build() {
-	local name=$1; shift
-	# shellcheck disable=SC2086
-	ccache gcc $CFLAGS -o "$out/$name" "$@" 2>"$out/$name.log" ||
-		{ cat "$out/$name.log" >&2; die "tests: $name does not build"; }
-	grep -q 'warning:' "$out/$name.log" && cat "$out/$name.log" >&2
-	return 0
-}
-
-build test_memcontrol "$CG/test_memcontrol.c" "$CG/cgroup_util.c"
-if [ -f "$CG/test_pagecache_stat.c" ]; then
-	build test_pagecache_stat "$CG/test_pagecache_stat.c" "$CG/cgroup_util.c" \
-		"$CG/pagecache_stat_util.c"
+# From scratch (ccache makes it quick): make would keep programs built with
+# other flags.
+rm -rf "$ksft" "$B/kselftest-build"
+log=$B/kselftest-build.log
+make -C "$SRC/tools/testing/selftests" O="$B/kselftest-build" TARGETS=cgroup \
+	CC="ccache gcc" KSFT_INSTALL_PATH="$ksft" \
+	install >"$log" 2>&1 ||
+	{ tail -n 40 "$log" >&2; die "tests: the cgroup selftests do not build, see $log"; }
+# Warnings in the files the series adds fail; others are printed.
+if grep -E '(pagecache_stat[a-z_]*\.[ch]):[0-9]+:[0-9]+: warning' "$log" >&2; then
+	die "tests: warnings in the new selftests, see $log"
 fi
-if [ -f "$CG/test_pagecache_stat_reliability.c" ]; then
-	build test_pagecache_stat_reliability \
-		"$CG/test_pagecache_stat_reliability.c" "$CG/cgroup_util.c" \
-		"$CG/pagecache_stat_util.c"
-fi
+grep 'warning:' "$log" >&2 || true
+for t in test_memcontrol test_pagecache_stat test_pagecache_stat_reliability; do
+	grep -qx "cgroup:$t" "$ksft/kselftest-list.txt" ||
+		die "tests: cgroup:$t is not in $ksft/kselftest-list.txt"
+done
 cp "$TOP/scripts/vm/check_feature_off" "$out/"
 
 # The duplicate report and its tests; programs the tests call (not tests

@@ -3,8 +3,9 @@
 # check-log.sh LOG: judge one VM run from its serial log.
 #
 # Counts the TAP results of every program run between PCS-BEGIN/PCS-END
-# markers (a "not ok" case listed in scripts/known-failures/<program> is a
-# skip, with its reason), and fails the run when a program failed, when the
+# markers, the nested ones of the kselftest runner included (a "not ok" case
+# listed in scripts/known-failures/<program> is a skip, with its reason),
+# and fails the run when a program failed, when the
 # VM did not reach PCS-DONE (hang, crash, timeout), or when the kernel log
 # holds any report of the kernel's checkers.  Prints the problems, then a
 # last line "counts PASS FAIL SKIP".  Exit status 0 only if nothing failed.
@@ -71,26 +72,17 @@ elif ! grep -aq '^PCS-DONE' "$log"; then
 	problems+=("VM stopped before the end of /init (crash or panic), see $log")
 fi
 
-prog=
-while IFS= read -r line; do
-	line=${line%$'\r'}
+# A program run by the kselftest runner (/init runs the cgroup selftests
+# with run_kselftest.sh) has its output prefixed "# ": its cases are the
+# "# ok N" and "# not ok N" lines, and the runner's own last line, "ok 1
+# selftests: cgroup: NAME" or "not ok 1 ... # exit=N", says how the program
+# ended.  Other programs print their cases unprefixed and end with PCS-END's
+# rc=.
+case_line() {	# case_line LINE: count one case of $prog
+	local line=$1 name reason
+	cases=$((cases + 1))
 	case $line in
-	"PCS-BEGIN "*)
-		prog=${line#PCS-BEGIN }
-		prog_fail=0
-		known=$TOP/scripts/known-failures/$prog
-		;;
-	"PCS-END "*)
-		rc=${line##*rc=}
-		if [ "$rc" != 0 ] && [ "$prog_fail" = 0 ] &&
-		   ! grep -q "^rc-nonzero-ok" "$known" 2>/dev/null; then
-			fail=$((fail + 1))
-			problems+=("$prog exited with status $rc without a failing case")
-		fi
-		prog=
-		;;
 	"ok "*)
-		[ -n "$prog" ] || continue
 		if [[ $line == *"# SKIP"* ]]; then
 			skip=$((skip + 1))
 		else
@@ -98,21 +90,69 @@ while IFS= read -r line; do
 		fi
 		;;
 	"not ok "*)
-		[ -n "$prog" ] || continue
 		name=$(sed -E 's/^not ok [0-9]+ ([^ #]+).*/\1/' <<<"$line")
 		reason=$(grep -s "^$name " "$known" | cut -d' ' -f2- || true)
+		prog_fail=1
 		if [ -n "$reason" ]; then
 			skip=$((skip + 1))
 			msg "known failure, counted as skipped: $prog $name: $reason"
-			prog_fail=1
 		else
 			fail=$((fail + 1))
-			prog_fail=1
 			problems+=("$prog: $line")
 		fi
 		;;
 	esac
-done < <(grep -aE '^(PCS-BEGIN|PCS-END|ok |not ok )' "$log")
+}
+
+prog_ended() {	# prog_ended HOW: $prog ended; HOW is 0 or why not
+	if [ "$1" = 0 ] || [ "$prog_fail" = 1 ] ||
+	   grep -q "^rc-nonzero-ok" "$known" 2>/dev/null; then
+		return 0
+	fi
+	fail=$((fail + 1))
+	problems+=("$prog $1 without a failing case")
+}
+
+prog=
+while IFS= read -r line; do
+	line=${line%$'\r'}
+	case $line in
+	"PCS-BEGIN "*)
+		prog=${line#PCS-BEGIN }
+		prog_fail=0 ksft=0 ksft_end='' cases=0
+		known=$TOP/scripts/known-failures/$prog
+		continue
+		;;
+	"PCS-END "*)
+		[ -n "$prog" ] || continue
+		if [ "$ksft" = 1 ]; then
+			case $ksft_end in
+			"")		prog_ended "left no runner verdict (ok/not ok selftests: cgroup: $prog)" ;;
+			*"# TIMEOUT"*)	fail=$((fail + 1))
+					problems+=("$prog: the runner's timeout: $ksft_end") ;;
+			"not ok "*)	prog_ended "ended with '$ksft_end'" ;;
+			*"# SKIP"*)	[ "$cases" -gt 0 ] || skip=$((skip + 1)) ;;
+			esac
+		else
+			rc=${line##*rc=}
+			[ "$rc" = 0 ] && prog_ended 0 || prog_ended "exited with status $rc"
+		fi
+		prog=
+		continue
+		;;
+	esac
+	[ -n "$prog" ] || continue
+	case $line in
+	"# selftests: cgroup: $prog")
+		ksft=1 ;;
+	"ok "*" selftests: cgroup: $prog"*|"not ok "*" selftests: cgroup: $prog"*)
+		[ "$ksft" = 1 ] && ksft_end=$line ;;
+	"# ok "*|"# not ok "*)
+		[ "$ksft" = 1 ] && case_line "${line#\# }" ;;
+	"ok "*|"not ok "*)
+		[ "$ksft" = 1 ] || case_line "$line" ;;
+	esac
+done < <(grep -aE '^(PCS-BEGIN|PCS-END|(# )?(ok|not ok) |# selftests: )' "$log")
 
 for p in "${problems[@]}"; do
 	printf 'FAILED: %s\n' "$p" >&2

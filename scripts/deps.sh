@@ -6,7 +6,7 @@
 
 PKGS="build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils patch
 perl python3 git busybox-static qemu-system-x86 ccache e2fsprogs sparse
-libc6-dev btrfs-progs prometheus crun"
+libc6-dev btrfs-progs prometheus crun rsync"
 # "deps.sh series": also what format-series.sh --check needs, the cross
 # compilers of scripts/build-matrix.sh and docutils for the docs step.
 [ "${1:-}" = series ] &&

@@ -17,5 +17,5 @@ log=$B/log-kcsan.txt
 mapfile -t args < <(kcsan_vm_args)
 PCS_VM_TIMEOUT=${PCS_VM_TIMEOUT:-3600} "$TOP/scripts/run-vm.sh" kcsan test "$log" "${args[@]}"
 echo "-- kcsan kernel:"
-grep -aE '^(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
+grep -aE '^(# )?(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
 "$TOP/scripts/check-log.sh" "$log"

@@ -4,7 +4,8 @@
 #
 # Boot $B/out-VARIANT/arch/x86/boot/bzImage under QEMU/TCG (KVM guests hang
 # on these machines) with 2 vCPUs on two NUMA nodes, a busybox initramfs
-# holding the static test programs TESTS (from $B/tests), and a fresh ext4
+# holding the static test programs TESTS (the cgroup selftests installed in
+# $B/kselftest, others from $B/tests), and a fresh ext4
 # disk made by mke2fs -d.  MODE is passed to /init as pcs.mode=.  The serial
 # log goes to LOG; a VM still running after $PCS_VM_TIMEOUT seconds is
 # killed (and check-log.sh then fails the run: no PCS-DONE).
@@ -46,34 +47,63 @@ R=$V/root
 rm -rf "$R"
 mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
 cp /bin/busybox "$R/bin/busybox"
-# Tools the selftests run when they exist (they skip their cases if not):
-# Debian's dynamically linked binaries, with the libraries they load.
-for tool in mkfs.btrfs mkfs.ext4 btrfs crun; do
-	bin=$(PATH=/sbin:/usr/sbin:$PATH command -v "$tool") || continue
-	cp -L "$bin" "$R/sbin/$tool"
-	ldd "$bin" | grep -o '/[^ ]*' | while read -r lib; do
+# Debian's dynamically linked programs need their libraries.
+copy_libs() {	# copy_libs BINARY...
+	ldd "$@" 2>/dev/null | grep -v ':$' | grep -o '/[^ ]*' | sort -u |
+	while read -r lib; do
 		mkdir -p "$R$(dirname "$lib")"
 		cp -L "$lib" "$R$lib"
 	done
+}
+# Tools the selftests run when they exist (they skip their cases if not).
+for tool in mkfs.btrfs mkfs.ext4 btrfs crun; do
+	bin=$(PATH=/sbin:/usr/sbin:$PATH command -v "$tool") || continue
+	cp -L "$bin" "$R/sbin/$tool"
+	copy_libs "$bin"
 done
+# The kselftest runner applies each program's timeout with
+# /usr/bin/timeout and makes its output line-buffered with /usr/bin/stdbuf
+# when they exist, as on a distribution: coreutils' (busybox's timeout has
+# no --foreground, and busybox has no stdbuf).
+mkdir -p "$R/usr/bin" "$R/usr/libexec/coreutils"
+cp -L /usr/bin/timeout /usr/bin/stdbuf "$R/usr/bin/"
+cp -L /usr/libexec/coreutils/libstdbuf.so "$R/usr/libexec/coreutils/"
+copy_libs /usr/bin/timeout /usr/bin/stdbuf
 cp "$TOP/scripts/vm/init" "$R/init"
 chmod +x "$R/init"
+
+# A fresh ext4 disk for every boot, the VM's disk: block-backed page cache,
+# not only tmpfs.  On it, as on a machine's disk, the cgroup selftests as
+# `make install` laid them out (build-tests.sh): run_kselftest.sh, its
+# runner and list, cgroup/settings, and the programs of this boot; /init
+# runs those with run_kselftest.sh.  Other TESTS (the harness's own
+# programs) go to the initramfs's /tests.
+disk=$V/disk.img
+D=$V/disk
+rm -rf "$D"
+mkdir -p "$D"
+[ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$D/"
+K=$B/kselftest
+if [ -f "$K/run_kselftest.sh" ]; then
+	mkdir -p "$D/kselftest/cgroup"
+	cp -a "$K/run_kselftest.sh" "$K/kselftest" "$K/kselftest-list.txt" "$D/kselftest/"
+	cp -a "$K/cgroup/settings" "$K/cgroup/config" "$D/kselftest/cgroup/"
+fi
 : >"$R/tests/list"
 for t in "${tests[@]}"; do
-	cp "$B/tests/$t" "$R/tests/$t"
+	if [ -f "$K/cgroup/$t" ]; then
+		cp -a "$K/cgroup/$t" "$D/kselftest/cgroup/$t"
+		copy_libs "$K/cgroup/$t"
+	else
+		cp "$B/tests/$t" "$R/tests/$t"
+	fi
 	echo "$t" >>"$R/tests/list"
 done
 [ -d "$B/tests/data" ] && cp -r "$B/tests/data" "$R/tests/data"
 printf "root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n" >"$R/etc/passwd"
 (cd "$R" && find . | cpio -o -H newc --quiet) >"$V/initramfs.cpio"
-
-# A fresh ext4 disk for every boot: block-backed page cache, not only tmpfs.
-disk=$V/disk.img
-rm -rf "$V/disk"
-mkdir -p "$V/disk"
-[ -d "$B/disk-root" ] && cp -a "$B/disk-root/." "$V/disk/"
 rm -f "$disk"
-mke2fs -q -t ext4 -d "$V/disk" -F "$disk" "$disk_size"
+mke2fs -q -t ext4 -d "$D" -F "$disk" "$disk_size"
 
 msg "booting $variant kernel (mode $mode), log in $log"
 set +e

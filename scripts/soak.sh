@@ -28,7 +28,8 @@ start=$(date +%s)
 PCS_VM_MEM=${PCS_VM_MEM:-1G} PCS_VM_TIMEOUT=$((minutes * 60 + 900)) \
 	"$TOP/scripts/run-vm.sh" debug test "$log" test_pagecache_stat_reliability \
 	-- slab_nomerge "PCS_SOAK_SECS=$((minutes * 60))" \
-	pcs.args.test_pagecache_stat_reliability=-t,soak
+	pcs.args.test_pagecache_stat_reliability=-t,soak \
+	"pcs.ksft_timeout=$((minutes * 60 + 600))"
 echo "-- soak of $minutes minutes ($(( $(date +%s) - start )) s with the boot), from $log:"
 grep -a '^#' "$log" | tr -d '\r' | sed -n '/RUN .*soak/,/OK\|FAIL/p' | sed 's/^/    /'
 if "$TOP/scripts/check-log.sh" "$log"; then

@@ -101,7 +101,7 @@ vm_judge() {
 	echo "== $name: $(( $(date +%s) - ${vm_t0[$name]} )) s since its boot began"
 	out=$("$TOP/scripts/check-log.sh" "$log" 2>&1) && rc=0 || rc=$?
 	echo "-- $name ($variant kernel):"
-	grep -aE '^(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
+	grep -aE '^(# )?(ok|not ok) ' "$log" | tr -d '\r' | sed 's/^/    /' || true
 	grep -v '^counts' <<<"$out" || true
 	add_counts "$(tail -n 1 <<<"$out")"
 	[ $rc = 0 ] ||

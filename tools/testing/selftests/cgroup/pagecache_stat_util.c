@@ -10,13 +10,19 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
+#include <linux/loop.h>
+#include <linux/magic.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -456,4 +462,140 @@ void lru_drain(const char *dir)
 		write_str("/proc/sys/vm/compact_memory", "1");
 	if (fd >= 0)
 		madvise(map, pgsz, MADV_POPULATE_READ);
+}
+
+/*
+ * The cgroup2 mount in @root (PATH_MAX bytes), with the memory controller
+ * enabled for the root's children, as test_memcontrol does it: NULL, or
+ * why the cgroup cases must skip.
+ */
+const char *pcs_memcg_root(char *root, size_t len)
+{
+	if (cg_find_unified_root(root, len, NULL))
+		return "cgroup v2 is not mounted";
+	if (cg_read_strstr(root, "cgroup.controllers", "memory"))
+		return "no memory controller (CONFIG_MEMCG=n or cgroup_disable=memory)";
+	if (cg_read_strstr(root, "cgroup.subtree_control", "memory") &&
+	    cg_write(root, "cgroup.subtree_control", "+memory"))
+		return "cannot enable the memory controller in the root cgroup";
+	return NULL;
+}
+
+/* Is @path on a filesystem of type @magic? */
+bool fs_is(const char *path, long magic)
+{
+	struct statfs sfs;
+
+	return !statfs(path, &sfs) && sfs.f_type == magic;
+}
+
+/* Is @prog in $PATH? */
+static bool have_prog(const char *prog)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return !system(cmd);
+}
+
+/*
+ * A private mount namespace for the whole program (call it before any case
+ * runs, from a constructor) and, in it, a tmpfs over $TMPDIR (or /tmp) at
+ * @base (PATH_MAX bytes): NULL, or why not.  The mounts of the program are
+ * made under @base, so nothing needs to be prepared and, the namespace gone
+ * with the program, nothing is left behind.
+ */
+const char *pcs_private_base(char *base)
+{
+	static char why[256];
+	const char *tmp = getenv("TMPDIR") ?: "/tmp";
+
+	base[0] = '\0';
+	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+		snprintf(why, sizeof(why), "a mount namespace: %s", strerror(errno));
+		return why;
+	}
+	if (mount("pcs", tmp, "tmpfs", 0, "mode=0755")) {
+		snprintf(why, sizeof(why), "a tmpfs in %.120s: %s", tmp, strerror(errno));
+		return why;
+	}
+	pathf(base, "%s", tmp);
+	return NULL;
+}
+
+/*
+ * An ext4 filesystem of @bytes in a preallocated file on the tmpfs @dir, on
+ * a loop device, mounted at @at: NULL, or why not.  The file's pages are
+ * charged once, to the program's cgroup, when it is allocated: I/O through
+ * the loop device then charges no test cgroup.
+ */
+static const char *make_ext4(const char *dir, const char *at, long bytes)
+{
+	struct loop_info64 info = {};
+	char img[PATH_MAX], cmd[PATH_MAX + 64], dev[64];
+	int ctl, nr, ffd, lfd;
+
+	if (!have_prog("mkfs.ext4"))
+		return "no mkfs.ext4";
+	pathf(img, "%s/disk.img", dir);
+	ffd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (ffd < 0 || fallocate(ffd, 0, 0, bytes))
+		return "cannot allocate the image file";
+	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F %s >/dev/null 2>&1", img);
+	if (system(cmd))
+		return "mkfs.ext4 failed";
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0)
+		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
+	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
+	lfd = open(dev, O_RDWR | O_CLOEXEC);
+	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
+		return "cannot attach a loop device";
+	info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	close(ffd);
+	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL)) {
+		close(lfd);
+		return "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
+	}
+	close(lfd);	/* autoclear: detached with the mount */
+	return NULL;
+}
+
+/*
+ * The program's disk filesystem, under @base of pcs_private_base(): an ext4
+ * of @bytes on a loop device at @base/disk when mkfs.ext4 works, else the
+ * filesystem of the current directory if it is not a tmpfs or ramfs, else
+ * none.  @disk (PATH_MAX bytes) is its path or ""; @why (@len bytes) says
+ * what it is, or why there is none, for the skip messages.
+ */
+void pcs_make_disk(const char *base, long bytes, char *disk, char *why,
+		   size_t len)
+{
+	char img[PATH_MAX], cwd[PATH_MAX];
+	const char *err;
+
+	pathf(disk, "%s/disk", base);
+	pathf(img, "%s/img", base);
+	err = mkdir(img, 0755) || mount("pcs", img, "tmpfs", 0, NULL) ?
+	      "no tmpfs for the image" : make_ext4(img, disk, bytes);
+	if (!err) {
+		snprintf(why, len, "ext4 on a loop device at %.160s", disk);
+		return;
+	}
+	/* Through /proc/self/cwd: its path may be under $TMPDIR, now hidden */
+	if (getcwd(cwd, sizeof(cwd)) && !fs_is(".", TMPFS_MAGIC) &&
+	    !fs_is(".", RAMFS_MAGIC)) {
+		snprintf(disk, PATH_MAX, "/proc/self/cwd");
+		snprintf(why, len, "a disk filesystem: the test's directory %.120s (%s)",
+			 cwd, err);
+	} else {
+		disk[0] = '\0';
+		snprintf(why, len,
+			 "a disk filesystem: %s, and the test's directory is on tmpfs",
+			 err);
+	}
 }

@@ -82,5 +82,10 @@ int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
 	     size_t *lenp);
 int read_whole(int fd, size_t chunk, char **bufp, size_t *lenp);
 void lru_drain(const char *dir);
+const char *pcs_memcg_root(char *root, size_t len);
+bool fs_is(const char *path, long magic);
+const char *pcs_private_base(char *base);
+void pcs_make_disk(const char *base, long bytes, char *disk, char *why,
+		   size_t len);
 
 #endif /* __PAGECACHE_STAT_UTIL_H */

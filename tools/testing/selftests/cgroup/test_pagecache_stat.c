@@ -84,6 +84,7 @@ static char mnt_why[NR_MNT][256];
 #define CHUNK_PAGES	64
 #define HUGE_BYTES	(4L << 20)	/* two PMD folios on x86_64 */
 #define MANY_FILES	300	/* makes the output span a few pages */
+#define DISK_BYTES	(384L << 20)	/* the ext4 of the test's own */
 
 #define PCS_MPOL_BIND	2	/* MPOL_BIND of <linux/mempolicy.h> */
 #define NO_NODE		77	/* exit code: cannot bind to the NUMA node */
@@ -515,65 +516,6 @@ static int scratch_dir(char *dir, const char *base)
 	return 0;
 }
 
-/* Is @path on a filesystem of type @magic? */
-static bool fs_is(const char *path, long magic)
-{
-	struct statfs sfs;
-
-	return !statfs(path, &sfs) && sfs.f_type == magic;
-}
-
-/* Is @prog in $PATH? */
-static bool have_prog(const char *prog)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
-	return !system(cmd);
-}
-
-/*
- * An ext4 filesystem in a preallocated file on the tmpfs @dir, on a loop
- * device, mounted at @at: NULL, or why not.  The file's pages are charged
- * once, to the test's own cgroup, when it is allocated: I/O through the
- * loop device then charges no test cgroup.
- */
-static const char *make_ext4(const char *dir, const char *at)
-{
-	struct loop_info64 info = {};
-	char img[PATH_MAX], cmd[PATH_MAX + 64], dev[64];
-	int ctl, nr, ffd, lfd;
-
-	if (!have_prog("mkfs.ext4"))
-		return "no mkfs.ext4";
-	pathf(img, "%s/disk.img", dir);
-	ffd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (ffd < 0 || fallocate(ffd, 0, 0, 384L << 20))
-		return "cannot allocate the image file";
-	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F %s >/dev/null 2>&1", img);
-	if (system(cmd))
-		return "mkfs.ext4 failed";
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (ctl >= 0)
-		close(ctl);
-	if (nr < 0)
-		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
-	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
-	lfd = open(dev, O_RDWR | O_CLOEXEC);
-	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
-		return "cannot attach a loop device";
-	info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ioctl(lfd, LOOP_SET_STATUS64, &info);
-	close(ffd);
-	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL)) {
-		close(lfd);
-		return "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
-	}
-	close(lfd);	/* autoclear: detached with the mount */
-	return NULL;
-}
-
 /*
  * Before any test: a private mount namespace, and in it the filesystems of
  * mnt[] under a tmpfs of our own, so that nothing needs to be prepared and
@@ -581,8 +523,8 @@ static const char *make_ext4(const char *dir, const char *at)
  */
 __attribute__((constructor)) static void pcs_mount_all(void)
 {
-	char base[PATH_MAX], img[PATH_MAX], cwd[PATH_MAX];
-	const char *tmp = getenv("TMPDIR") ?: "/tmp", *why;
+	char base[PATH_MAX];
+	const char *why;
 	int i;
 
 	for (i = 0; i < NR_MNT; i++)
@@ -590,24 +532,14 @@ __attribute__((constructor)) static void pcs_mount_all(void)
 			 "a filesystem of the test's own (not run as root)");
 	if (geteuid())
 		return;
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+	why = pcs_private_base(base);
+	if (why) {
 		for (i = 0; i < NR_MNT; i++)
-			snprintf(mnt_why[i], sizeof(mnt_why[i]),
-				 "a mount namespace: %s", strerror(errno));
-		return;
-	}
-	/* Over $TMPDIR, in our namespace only: nothing is left behind */
-	snprintf(base, sizeof(base), "%s", tmp);
-	if (mount("pcs", base, "tmpfs", 0, "mode=0755")) {
-		for (i = 0; i < NR_MNT; i++)
-			snprintf(mnt_why[i], sizeof(mnt_why[i]),
-				 "a tmpfs in %.120s: %s", tmp, strerror(errno));
+			snprintf(mnt_why[i], sizeof(mnt_why[i]), "%s", why);
 		return;
 	}
 	pathf(mnt[MNT_TMPFS], "%s/tmpfs", base);
 	pathf(mnt[MNT_HUGE], "%s/huge", base);
-	pathf(mnt[MNT_DISK], "%s/disk", base);
-	pathf(img, "%s/img", base);
 	if (mkdir(mnt[MNT_TMPFS], 0755) ||
 	    mount("pcs", mnt[MNT_TMPFS], "tmpfs", 0, NULL))
 		mnt[MNT_TMPFS][0] = '\0';
@@ -619,29 +551,8 @@ __attribute__((constructor)) static void pcs_mount_all(void)
 	snprintf(mnt_why[MNT_HUGE], sizeof(mnt_why[0]), "huge=always tmpfs at %.160s",
 		 mnt[MNT_HUGE][0] ? mnt[MNT_HUGE] :
 		 "(none: no CONFIG_TRANSPARENT_HUGEPAGE?)");
-	why = mkdir(img, 0755) || mount("pcs", img, "tmpfs", 0, NULL) ?
-	      "no tmpfs for the image" : make_ext4(img, mnt[MNT_DISK]);
-	if (!why) {
-		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
-			 "ext4 on a loop device at %.160s", mnt[MNT_DISK]);
-		return;
-	}
-	/*
-	 * Else the filesystem of the test's directory, if it is on a disk,
-	 * through /proc/self/cwd: its path may be under $TMPDIR, now hidden.
-	 */
-	if (getcwd(cwd, sizeof(cwd)) && !fs_is(".", TMPFS_MAGIC) &&
-	    !fs_is(".", RAMFS_MAGIC)) {
-		snprintf(mnt[MNT_DISK], sizeof(mnt[0]), "/proc/self/cwd");
-		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
-			 "a disk filesystem: the test's directory %.120s (%s)",
-			 cwd, why);
-	} else {
-		mnt[MNT_DISK][0] = '\0';
-		snprintf(mnt_why[MNT_DISK], sizeof(mnt_why[0]),
-			 "a disk filesystem: %s, and the test's directory is on tmpfs",
-			 why);
-	}
+	pcs_make_disk(base, DISK_BYTES, mnt[MNT_DISK], mnt_why[MNT_DISK],
+		      sizeof(mnt_why[MNT_DISK]));
 }
 
 /*
@@ -724,15 +635,15 @@ static void pcs_env_setup(struct __test_metadata *_metadata, struct pcs_env *e,
 			  int mglru)
 {
 	char path[PATH_MAX];
+	const char *why;
 	int ret;
 
 	pgsz = sysconf(_SC_PAGESIZE);
 	if (geteuid())
 		SKIP(return, "must be run as root");
-	if (cg_find_unified_root(e->root, sizeof(e->root), NULL))
-		SKIP(return, "cgroup v2 is not mounted");
-	if (cg_read_strstr(e->root, "cgroup.subtree_control", "memory"))
-		SKIP(return, "memory controller is not enabled in the root cgroup");
+	why = pcs_memcg_root(e->root, sizeof(e->root));
+	if (why)
+		SKIP(return, "%s", why);
 	path_of(path, e->root, PCS_FILE);
 	ASSERT_EQ(0, access(path, F_OK))
 		TH_LOG("%s is missing (CONFIG_PAGECACHE_STAT=n?)", path);

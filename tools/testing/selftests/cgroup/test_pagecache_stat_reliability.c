@@ -25,9 +25,10 @@
  *
  *	<major>:<minor> ino=<ino> pages=<n> hash=<16 hex> sketch=<hex>,...
  *
- * Each case mounts its own tmpfs in a private mount namespace and makes its
- * other files ("disk" files, and the swap file) in a directory in the
- * current directory, which needs a filesystem with a page cache.  Leak
+ * Before the cases, the test makes an ext4 filesystem of its own on a loop
+ * device (when mkfs.ext4 exists; else it uses the current directory), in a
+ * private mount namespace; each case mounts its own tmpfs and makes its
+ * other files ("disk" files, and the swap file) in a directory there.  Leak
  * checks use kmemleak when the kernel has it (debugfs is mounted if it is
  * not); the fault injection cases need CONFIG_FAULT_INJECTION,
  * CONFIG_FAILSLAB, CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS.
@@ -97,6 +98,7 @@
 #define FI_SAMPLE	8	/* allocations failed at each end of a sampled call */
 #define BIG_PAGES	32768	/* 128 MiB of tmpfs: a walk of about a second */
 #define SWAP_PAGES	4096	/* 16 MiB of swap */
+#define DISK_BYTES	(128L << 20)	/* the ext4 of the test's own */
 
 #ifndef __NR_cachestat
 #define __NR_cachestat	451
@@ -464,8 +466,9 @@ static void expect_no_leak(struct __test_metadata *_metadata,
 }
 
 /*
- * Fixture: a fresh cgroup, a disk directory in the current directory and a
- * tmpfs mounted in it in a private mount namespace.
+ * Fixture: a fresh cgroup, a disk directory (on the test's ext4, else in
+ * the current directory) and a tmpfs mounted in it in a private mount
+ * namespace.
  */
 
 /* Fault injection knobs of debugfs, and the values the cases need */
@@ -488,7 +491,7 @@ static const struct fi_knob {
 struct rel_env {
 	char root[PATH_MAX];	/* cgroup2 mount */
 	char cg[PATH_MAX];	/* test cgroup, below root */
-	char disk[PATH_MAX];	/* scratch directory in the current one */
+	char disk[PATH_MAX];	/* scratch directory on the disk */
 	char tmpfs[PATH_MAX];	/* a private tmpfs mounted in it */
 	char swap[PATH_MAX];	/* swap file or loop device in use, or "" */
 	char loop[PATH_MAX];	/* loop device set up for swap, or "" */
@@ -553,23 +556,43 @@ static int private_mounts(struct rel_env *e)
 	return 0;
 }
 
+/*
+ * Before any case: a private mount namespace, a tmpfs over $TMPDIR in it,
+ * and the cases' disk directories on an ext4 of the test's own (else in
+ * the current directory): nothing needs to be prepared, nothing is left.
+ */
+static char disk_base[PATH_MAX];
+static char disk_why[256];
+
+__attribute__((constructor)) static void rel_mount_all(void)
+{
+	char base[PATH_MAX];
+
+	if (geteuid() || pcs_private_base(base))
+		return;
+	pcs_make_disk(base, DISK_BYTES, disk_base, disk_why, sizeof(disk_why));
+}
+
 FIXTURE_SETUP(rel)
 {
 	struct rel_env *e = &self->env;
 	char path[PATH_MAX], cwd[PATH_MAX];
+	const char *why;
 	int ret;
 
 	pgsz = sysconf(_SC_PAGESIZE);
 	if (geteuid())
 		SKIP(return, "must be run as root");
-	if (cg_find_unified_root(e->root, sizeof(e->root), NULL))
-		SKIP(return, "cgroup v2 is not mounted");
-	if (cg_read_strstr(e->root, "cgroup.subtree_control", "memory"))
-		SKIP(return, "memory controller is not enabled in the root cgroup");
+	why = pcs_memcg_root(e->root, sizeof(e->root));
+	if (why)
+		SKIP(return, "%s", why);
 	path_of(path, e->root, PCS_FILE);
 	ASSERT_EQ(0, access(path, F_OK))
 		TH_LOG("%s is missing (CONFIG_PAGECACHE_STAT=n?)", path);
-	ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
+	if (disk_base[0])
+		pathf(cwd, "%s", disk_base);
+	else
+		ASSERT_NE(NULL, getcwd(cwd, sizeof(cwd)));
 
 	/* Nothing was changed so far; from here on undo on failure. */
 	pathf(e->disk, "%s/pcs_rel.%d", cwd, getpid());
@@ -591,7 +614,8 @@ FIXTURE_SETUP(rel)
 		rel_cleanup(e);
 	}
 	ASSERT_EQ(0, ret)
-		TH_LOG("cannot make a directory in %s, a cgroup or a tmpfs: %s", cwd,
+		TH_LOG("cannot make a directory in %s (%s), a cgroup or a tmpfs: %s",
+		       cwd, disk_base[0] ? disk_why : "the current directory",
 		       strerror(ret));
 	snprintf(drain_dir, sizeof(drain_dir), "%s", e->disk);
 }
