@@ -23,7 +23,7 @@ nomemcg)	frags="$C/common.config $C/feature.config $C/debug.config $C/nomemcg.co
 featureoff)	frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config $C/featureoff.config"
 		seed=debug ;;
 pristine)	frags="$C/common.config $C/debug.config" ;;
-kcsan)		frags="$C/common.config $C/feature.config $C/debug.config $C/tests.config $C/faultinject.config $C/kcsan.config" ;;
+kcsan)		frags="$C/common.config $C/feature.config $C/debug.config $C/kcsan.config" ;;
 *)		die "build: unknown variant $variant" ;;
 esac
 

@@ -114,7 +114,15 @@ vm_judge() {
 # KCSAN report in it: the boot's log with a report added before its dmesg
 # end, one report naming a walker function, one elsewhere in the kernel.
 kcsan_selftests() {
-	local log=$1 t=$B/log-kcsan-injected.txt fn verdict out
+	local log=$1 t=$B/log-kcsan-injected.txt fn verdict out races want ran
+	# Every case selected ran (in both LRU modes): one that skipped, for an
+	# option the KCSAN config lacks, would race nothing.
+	races=$(kcsan_vm_args | sed -n 's/^pcs\.args\.test_pagecache_stat=//p' |
+		tr , '\n' | grep -vxc -- -t)
+	want=$((2 * races + 1))
+	ran=$(tr -d '\r' <"$log" | grep -cE '^# ok [0-9]+ (pcs\.(mglru|classic)\.[a-z_]+|rel\.many_readers)$' || true)
+	[ "$ran" = "$want" ] && rc=0 || rc=1
+	result "KCSAN kernel: the $want selected cases ran, none skipped" $rc "$ran ran"
 	grep -aqE 'kcsan: selftest: ([0-9]+)/\1 tests passed' "$log" &&
 		result "KCSAN kernel: KCSAN's boot self-test passed" 0 ||
 		result "KCSAN kernel: KCSAN's boot self-test passed" 1 "no 'kcsan: selftest: N/N tests passed' in $log"
@@ -137,6 +145,7 @@ kcsan_selftests() {
 }
 
 # Every kernel first: a VM must not share the CPU with a kernel build.
+# (Two VMs side by side keep the two cores busy.)
 out=$("$TOP/scripts/static-check.sh" debug 2>&1) && rc=0 || rc=$?
 echo "$out"
 result "W=1 and sparse on the new files" $rc "$(grep -m1 '^FAILED' <<<"$out")"
@@ -158,13 +167,34 @@ have() { [[ " ${built[*]} " == *" $1 "* ]]; }
 vm_start debug-memcontrol debug test test_memcontrol
 vm_judge debug-memcontrol debug
 
-# Ours, in the 3 GiB VM, while the smaller boots (1 GiB, one at a time) go
-# on beside it.
+# Ours, in the 3 GiB VM, and beside it, one at a time in 1 GiB VMs: the
+# reliability cases, the KCSAN kernel's race cases, then the boots that
+# check a variant.
 # The report tool's slowest cases need neither root nor a kernel and ran on
 # the host above: the VM, where they took over ten minutes, skips them.
 vm_start debug-test debug test test_pagecache_stat test_pagecache_dups.sh -- \
 	PCD_SKIP=deep_tree,many_children,estimator_bound
+
+# The reliability cases (fault injection, a killed reader, many readers,
+# one minute of the soak, swap).  slab_nomerge: the soak counts the
+# walker's slab caches apart from others.
+# 1 GiB: kmemleak scans all of RAM at each of the cases' leak checks.
 export PCS_VM_MEM=1G
+PCS_VM_TIMEOUT=1800 vm_start debug-reliability debug test \
+	test_pagecache_stat_reliability -- slab_nomerge PCS_SOAK_SECS=60
+vm_judge debug-reliability debug
+
+# Data races: the race cases and the many readers on the KCSAN kernel
+# (kcsan_vm_args in lib.sh).  check-log.sh fails the boot on a KCSAN report
+# that involves our files, and on one elsewhere that
+# scripts/known-failures/kcsan does not list.
+if have kcsan; then
+	mapfile -t args < <(kcsan_vm_args)
+	PCS_VM_TIMEOUT=3600 vm_start kcsan-races kcsan test "${args[@]}"
+	vm_judge kcsan-races kcsan
+	kcsan_selftests "$B/log-kcsan-races.txt"
+fi
+
 vm_start debug-nomemcg-boot debug test test_pagecache_stat -- cgroup_disable=memory
 vm_judge debug-nomemcg-boot debug
 if have nomemcg; then
@@ -188,28 +218,5 @@ else
 fi
 unset PCS_VM_MEM
 
-# The reliability cases (fault injection, a killed reader, many readers,
-# one minute of the soak, swap) beside the rest of ours.  slab_nomerge:
-# the soak counts the walker's slab caches apart from others.
-# 1 GiB: kmemleak scans all of RAM at each of the cases' leak checks.
-export PCS_VM_TIMEOUT=1800 PCS_VM_MEM=1G
-vm_start debug-reliability debug test test_pagecache_stat_reliability -- \
-	slab_nomerge PCS_SOAK_SECS=60
-unset PCS_VM_TIMEOUT PCS_VM_MEM
-
 vm_judge debug-test debug
-vm_judge debug-reliability debug
-
-# Data races: the race cases and the many readers on the KCSAN kernel
-# (kcsan_vm_args in lib.sh), alone on the host.  check-log.sh fails the
-# boot on a KCSAN report that involves our files, and on one elsewhere that
-# scripts/known-failures/kcsan does not list.
-if have kcsan; then
-	mapfile -t args < <(kcsan_vm_args)
-	export PCS_VM_TIMEOUT=3600
-	vm_start kcsan-races kcsan test "${args[@]}"
-	unset PCS_VM_TIMEOUT
-	vm_judge kcsan-races kcsan
-	kcsan_selftests "$B/log-kcsan-races.txt"
-fi
 finish
