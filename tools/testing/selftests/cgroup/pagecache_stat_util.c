@@ -524,6 +524,36 @@ const char *pcs_private_base(char *base)
 }
 
 /*
+ * Attach the file @ffd to a free loop device that goes away with its last
+ * user (LO_FLAGS_AUTOCLEAR): its path in @dev (64 bytes), and in @lfd an
+ * open fd of it, for the caller to close once it mounted the device (or
+ * gave up).  NULL, or why not.
+ */
+const char *pcs_loop_attach(int ffd, char *dev, int *lfd)
+{
+	struct loop_info64 info = {};
+	int ctl, nr;
+
+	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0)
+		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
+	snprintf(dev, 64, "/dev/loop%d", nr);
+	*lfd = open(dev, O_RDWR | O_CLOEXEC);
+	if (*lfd < 0)
+		return "cannot open the loop device";
+	if (ioctl(*lfd, LOOP_SET_FD, ffd)) {
+		close(*lfd);
+		return "cannot attach the loop device";
+	}
+	info.lo_flags = LO_FLAGS_AUTOCLEAR;
+	ioctl(*lfd, LOOP_SET_STATUS64, &info);
+	return NULL;
+}
+
+/*
  * An ext4 filesystem of @bytes in a preallocated file on the tmpfs @dir, on
  * a loop device, mounted at @at: NULL, or why not.  The file's pages are
  * charged once, to the program's cgroup, when it is allocated: I/O through
@@ -531,38 +561,29 @@ const char *pcs_private_base(char *base)
  */
 static const char *make_ext4(const char *dir, const char *at, long bytes)
 {
-	struct loop_info64 info = {};
 	char img[PATH_MAX], cmd[PATH_MAX + 64], dev[64];
-	int ctl, nr, ffd, lfd;
+	const char *why;
+	int ffd, lfd;
 
 	if (!have_prog("mkfs.ext4"))
 		return "no mkfs.ext4";
 	pathf(img, "%s/disk.img", dir);
 	ffd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (ffd < 0 || fallocate(ffd, 0, 0, bytes))
-		return "cannot allocate the image file";
+	if (ffd < 0)
+		return "cannot make the image file";
+	why = fallocate(ffd, 0, 0, bytes) ? "cannot allocate the image file" : NULL;
 	snprintf(cmd, sizeof(cmd), "mkfs.ext4 -q -F %s >/dev/null 2>&1", img);
-	if (system(cmd))
-		return "mkfs.ext4 failed";
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (ctl >= 0)
-		close(ctl);
-	if (nr < 0)
-		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
-	snprintf(dev, sizeof(dev), "/dev/loop%d", nr);
-	lfd = open(dev, O_RDWR | O_CLOEXEC);
-	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
-		return "cannot attach a loop device";
-	info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	if (!why && system(cmd))
+		why = "mkfs.ext4 failed";
+	if (!why)
+		why = pcs_loop_attach(ffd, dev, &lfd);
 	close(ffd);
-	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL)) {
-		close(lfd);
-		return "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
-	}
-	close(lfd);	/* autoclear: detached with the mount */
-	return NULL;
+	if (why)
+		return why;
+	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL))
+		why = "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
+	close(lfd);	/* autoclear: detached with the mount, or now */
+	return why;
 }
 
 /*

@@ -85,6 +85,7 @@ void lru_drain(const char *dir);
 const char *pcs_memcg_root(char *root, size_t len);
 bool fs_is(const char *path, long magic);
 const char *pcs_private_base(char *base);
+const char *pcs_loop_attach(int ffd, char *dev, int *lfd);
 void pcs_make_disk(const char *base, long bytes, char *disk, char *why,
 		   size_t len);
 

@@ -26,7 +26,6 @@
 #include <limits.h>
 #include <linux/btrfs.h>
 #include <linux/capability.h>
-#include <linux/loop.h>
 #include <linux/magic.h>
 #include <linux/types.h>
 #include <sched.h>
@@ -2993,36 +2992,27 @@ TEST_F_TIMEOUT(pcs_once, sketch_overlap, PCS_TIMEOUT)
 static const char *btrfs_mount(const char *img, const char *mnt)
 {
 	char cmd[PATH_MAX * 2 + 64], loopdev[64];
-	struct loop_info64 info = {};
-	int ctl, nr, lfd, ffd;
+	const char *why;
+	int lfd, ffd;
 
 	ffd = open(img, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (ffd < 0 || ftruncate(ffd, 256 << 20))
+	if (ffd < 0)
 		return "cannot make the image file";
+	why = ftruncate(ffd, 256 << 20) ? "cannot size the image file" : NULL;
 	snprintf(cmd, sizeof(cmd), "mkfs.btrfs -q -f %s >/dev/null 2>&1", img);
-	if (system(cmd))
-		return "no working mkfs.btrfs";
-	ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-	nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
-	if (ctl >= 0)
-		close(ctl);
-	if (nr < 0)
-		return "no loop devices";
-	snprintf(loopdev, sizeof(loopdev), "/dev/loop%d", nr);
-	lfd = open(loopdev, O_RDWR | O_CLOEXEC);
-	if (lfd < 0 || ioctl(lfd, LOOP_SET_FD, ffd))
-		return "cannot attach the loop device";
-	info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ioctl(lfd, LOOP_SET_STATUS64, &info);
+	if (!why && system(cmd))
+		why = "no working mkfs.btrfs";
+	if (!why)
+		why = pcs_loop_attach(ffd, loopdev, &lfd);
 	close(ffd);
+	if (why)
+		return why;
 	if (mkdir(mnt, 0755) && errno != EEXIST)
-		return "cannot make the mount point";
-	if (mount(loopdev, mnt, "btrfs", 0, NULL)) {
-		close(lfd);
-		return "cannot mount btrfs (CONFIG_BTRFS_FS=n?)";
-	}
-	close(lfd);	/* autoclear: detached at umount */
-	return NULL;
+		why = "cannot make the mount point";
+	else if (mount(loopdev, mnt, "btrfs", 0, NULL))
+		why = "cannot mount btrfs (CONFIG_BTRFS_FS=n?)";
+	close(lfd);	/* autoclear: detached at umount, or now */
+	return why;
 }
 
 /*
