@@ -4,7 +4,8 @@
 # `make -C tools/testing/selftests TARGETS=cgroup install`, into
 # $B/kselftest: run_kselftest.sh, the runner, kselftest-list.txt and
 # cgroup/ with the programs and "settings".  run-vm.sh puts them on the
-# VM's disk with the C library they link, and /init runs them with
+# VM's disk (the C library they link goes to its initramfs), and /init
+# runs them with
 # run_kselftest.sh, which runs each program as `make run_tests` does (the
 # same runner.sh).  Then the harness's own programs, static, into $B/tests.
 . "$(dirname "$0")/lib.sh"
@@ -13,8 +14,10 @@ ksft=$B/kselftest
 out=$B/tests
 mkdir -p "$out"
 # From scratch (ccache makes it quick): make would keep programs built with
-# other flags.
+# other flags.  (The harness once built the selftests into $out: no stale
+# copy may stay there.)
 rm -rf "$ksft" "$B/kselftest-build"
+rm -f "$out"/test_memcontrol "$out"/test_pagecache_stat "$out"/test_pagecache_stat_reliability
 log=$B/kselftest-build.log
 make -C "$SRC/tools/testing/selftests" O="$B/kselftest-build" TARGETS=cgroup \
 	CC="ccache gcc" KSFT_INSTALL_PATH="$ksft" \

@@ -113,26 +113,44 @@ prog_ended() {	# prog_ended HOW: $prog ended; HOW is 0 or why not
 	problems+=("$prog $1 without a failing case")
 }
 
+# The runner's verdict on a kselftest program, strictly: a program ends
+# "ok" having run cases (all that its "# 1..N" plan announced, if it
+# printed one), or "not ok ... # exit=1" (KSFT_FAIL) after a failing case,
+# or skipped whole; a crash (any other exit), a timeout, or no verdict at
+# all fails it, even after a known failure.
+ksft_ended() {
+	local problem=
+	case $ksft_end in
+	"")			problem="left no runner verdict (no 'ok 1 selftests: cgroup: $prog' line)" ;;
+	*"# TIMEOUT"*)		problem="hit the runner's timeout: $ksft_end" ;;
+	"not ok "*"# exit=1")	[ "$prog_fail" = 1 ] ||
+					problem="ended with '$ksft_end' without a failing case" ;;
+	"not ok "*)		problem="ended with '$ksft_end'" ;;
+	*"# SKIP"*)		[ "$cases" -gt 0 ] || skip=$((skip + 1)) ;;
+	*)			[ "$cases" -gt 0 ] || problem="ran no case" ;;
+	esac
+	if [ -z "$problem" ] && [ -n "$plan" ] && [ "$cases" != "$plan" ]; then
+		problem="reported $cases cases of the $plan its plan announced"
+	fi
+	[ -z "$problem" ] && return 0
+	fail=$((fail + 1))
+	problems+=("$prog: $problem")
+}
+
 prog=
 while IFS= read -r line; do
 	line=${line%$'\r'}
 	case $line in
 	"PCS-BEGIN "*)
 		prog=${line#PCS-BEGIN }
-		prog_fail=0 ksft=0 ksft_end='' cases=0
+		prog_fail=0 ksft=0 ksft_end='' cases=0 plan=''
 		known=$TOP/scripts/known-failures/$prog
 		continue
 		;;
 	"PCS-END "*)
 		[ -n "$prog" ] || continue
 		if [ "$ksft" = 1 ]; then
-			case $ksft_end in
-			"")		prog_ended "left no runner verdict (ok/not ok selftests: cgroup: $prog)" ;;
-			*"# TIMEOUT"*)	fail=$((fail + 1))
-					problems+=("$prog: the runner's timeout: $ksft_end") ;;
-			"not ok "*)	prog_ended "ended with '$ksft_end'" ;;
-			*"# SKIP"*)	[ "$cases" -gt 0 ] || skip=$((skip + 1)) ;;
-			esac
+			ksft_ended
 		else
 			rc=${line##*rc=}
 			[ "$rc" = 0 ] && prog_ended 0 || prog_ended "exited with status $rc"
@@ -147,12 +165,15 @@ while IFS= read -r line; do
 		ksft=1 ;;
 	"ok "*" selftests: cgroup: $prog"*|"not ok "*" selftests: cgroup: $prog"*)
 		[ "$ksft" = 1 ] && ksft_end=$line ;;
+	"# 1.."[0-9]*)
+		[ "$ksft" = 1 ] && [ -z "$plan" ] &&
+			plan=$(sed -E 's/^# 1\.\.([0-9]+).*/\1/' <<<"$line") ;;
 	"# ok "*|"# not ok "*)
 		[ "$ksft" = 1 ] && case_line "${line#\# }" ;;
 	"ok "*|"not ok "*)
 		[ "$ksft" = 1 ] || case_line "$line" ;;
 	esac
-done < <(grep -aE '^(PCS-BEGIN|PCS-END|(# )?(ok|not ok) |# selftests: )' "$log")
+done < <(grep -aE '^(PCS-BEGIN|PCS-END|(# )?(ok|not ok) |# selftests: |# 1\.\.[0-9])' "$log")
 
 for p in "${problems[@]}"; do
 	printf 'FAILED: %s\n' "$p" >&2

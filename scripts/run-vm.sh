@@ -3,10 +3,11 @@
 # run-vm.sh VARIANT MODE LOG [TESTS...] [-- KERNEL-ARGS...]
 #
 # Boot $B/out-VARIANT/arch/x86/boot/bzImage under QEMU/TCG (KVM guests hang
-# on these machines) with 2 vCPUs on two NUMA nodes, a busybox initramfs
-# holding the static test programs TESTS (the cgroup selftests installed in
-# $B/kselftest, others from $B/tests), and a fresh ext4
-# disk made by mke2fs -d.  MODE is passed to /init as pcs.mode=.  The serial
+# on these machines) with 2 vCPUs on two NUMA nodes, a busybox initramfs,
+# and a fresh ext4 disk; the test programs TESTS are the cgroup selftests
+# installed in $B/kselftest (on the disk) and the harness's own static
+# programs of $B/tests (in the initramfs).  The disk is made by mke2fs -d
+# for each boot.  MODE is passed to /init as pcs.mode=.  The serial
 # log goes to LOG; a VM still running after $PCS_VM_TIMEOUT seconds is
 # killed (and check-log.sh then fails the run: no PCS-DONE).
 #
@@ -49,7 +50,7 @@ mkdir -p "$R"/{bin,sbin,proc,sys,dev,tmp,mnt,tests,etc}
 cp /bin/busybox "$R/bin/busybox"
 # Debian's dynamically linked programs need their libraries.
 copy_libs() {	# copy_libs BINARY...
-	ldd "$@" 2>/dev/null | grep -v ':$' | grep -o '/[^ ]*' | sort -u |
+	{ ldd "$@" 2>/dev/null || true; } | grep -v ':$' | grep -o '/[^ ]*' | sort -u |
 	while read -r lib; do
 		mkdir -p "$R$(dirname "$lib")"
 		cp -L "$lib" "$R$lib"
@@ -94,6 +95,8 @@ for t in "${tests[@]}"; do
 	if [ -f "$K/cgroup/$t" ]; then
 		cp -a "$K/cgroup/$t" "$D/kselftest/cgroup/$t"
 		copy_libs "$K/cgroup/$t"
+	elif [[ $t == test_memcontrol || $t == test_pagecache_stat* ]]; then
+		die "vm: $t is not installed in $K (scripts/build-tests.sh)"
 	else
 		cp "$B/tests/$t" "$R/tests/$t"
 	fi

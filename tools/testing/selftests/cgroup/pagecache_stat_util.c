@@ -549,7 +549,11 @@ const char *pcs_loop_attach(int ffd, char *dev, int *lfd)
 		return "cannot attach the loop device";
 	}
 	info.lo_flags = LO_FLAGS_AUTOCLEAR;
-	ioctl(*lfd, LOOP_SET_STATUS64, &info);
+	if (ioctl(*lfd, LOOP_SET_STATUS64, &info)) {
+		ioctl(*lfd, LOOP_CLR_FD, 0);
+		close(*lfd);
+		return "cannot set up the loop device";
+	}
 	return NULL;
 }
 
@@ -567,6 +571,9 @@ static const char *make_ext4(const char *dir, const char *at, long bytes)
 
 	if (!have_prog("mkfs.ext4"))
 		return "no mkfs.ext4";
+	/* Before the image takes its memory */
+	if (access("/dev/loop-control", F_OK))
+		return "no loop device (CONFIG_BLK_DEV_LOOP=n?)";
 	pathf(img, "%s/disk.img", dir);
 	ffd = open(img, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (ffd < 0)
@@ -578,11 +585,13 @@ static const char *make_ext4(const char *dir, const char *at, long bytes)
 	if (!why)
 		why = pcs_loop_attach(ffd, dev, &lfd);
 	close(ffd);
+	if (!why) {
+		if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL))
+			why = "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
+		close(lfd);	/* autoclear: detached with the mount, or now */
+	}
 	if (why)
-		return why;
-	if (mkdir(at, 0755) || mount(dev, at, "ext4", 0, NULL))
-		why = "cannot mount ext4 (CONFIG_EXT4_FS=n?)";
-	close(lfd);	/* autoclear: detached with the mount, or now */
+		unlink(img);	/* its memory back */
 	return why;
 }
 
@@ -607,6 +616,7 @@ void pcs_make_disk(const char *base, long bytes, char *disk, char *why,
 		snprintf(why, len, "ext4 on a loop device at %.160s", disk);
 		return;
 	}
+	umount2(img, MNT_DETACH);
 	/* Through /proc/self/cwd: its path may be under $TMPDIR, now hidden */
 	if (getcwd(cwd, sizeof(cwd)) && !fs_is(".", TMPFS_MAGIC) &&
 	    !fs_is(".", RAMFS_MAGIC)) {
