@@ -69,7 +69,8 @@ result "debug kernel builds" 0
 
 # The report tool's parsing and grouping cases also run here, on the host
 # (its kernel cases skip here and run in the VM).
-out=$(sh "$B/tests/test_pagecache_dups.sh" "$B/tests/data/pagecache_dups" 2>&1)
+out=$(sh "$B/tests/test_pagecache_dups.sh" "$B/tests/data/pagecache_dups" 2>&1) &&
+	rc=0 || rc=$?
 echo "-- test_pagecache_dups.sh (host):"
 grep -E '^(ok|not ok) ' <<<"$out" | sed 's/^/    /'
 while IFS= read -r line; do
@@ -79,6 +80,12 @@ while IFS= read -r line; do
 	"ok "*)		pass=$((pass + 1)) ;;
 	esac
 done <<<"$out"
+if [ $rc != 0 ]; then
+	# What the failing cases said
+	grep -vE '^(ok|not ok) ' <<<"$out" | tail -n 40 | sed 's/^/    /'
+	grep -q '^not ok ' <<<"$out" ||
+		result "host: test_pagecache_dups.sh exited with status $rc" 1 "without a failing case"
+fi
 
 # vm_start NAME VARIANT MODE [TESTS...] [-- KERNEL-ARGS...]: boot in the
 # background, the log in $B/log-NAME.txt; vm_judge NAME VARIANT waits for
