@@ -5,19 +5,22 @@
 # $B/kselftest: run_kselftest.sh, the runner, kselftest-list.txt and
 # cgroup/ with the programs and "settings".  run-vm.sh puts them on the
 # VM's disk (the C library they link goes to its initramfs), and /init
-# runs them with
-# run_kselftest.sh, which runs each program as `make run_tests` does (the
-# same runner.sh).  Then the harness's own programs, static, into $B/tests.
+# runs them with run_kselftest.sh, which runs each program as `make
+# run_tests` does (the same runner.sh).  Then the harness's own programs,
+# static, into $B/tests.
 . "$(dirname "$0")/lib.sh"
 
 ksft=$B/kselftest
+progs="test_memcontrol test_pagecache_stat test_pagecache_stat_reliability"
 out=$B/tests
 mkdir -p "$out"
 # From scratch (ccache makes it quick): make would keep programs built with
 # other flags.  (The harness once built the selftests into $out: no stale
 # copy may stay there.)
 rm -rf "$ksft" "$B/kselftest-build"
-rm -f "$out"/test_memcontrol "$out"/test_pagecache_stat "$out"/test_pagecache_stat_reliability
+for t in $progs; do
+	rm -f "${out:?}/$t" "$out/$t.log"
+done
 log=$B/kselftest-build.log
 make -C "$SRC/tools/testing/selftests" O="$B/kselftest-build" TARGETS=cgroup \
 	CC="ccache gcc" KSFT_INSTALL_PATH="$ksft" \
@@ -28,7 +31,7 @@ if grep -E '(pagecache_stat[a-z_]*\.[ch]):[0-9]+:[0-9]+: warning' "$log" >&2; th
 	die "tests: warnings in the new selftests, see $log"
 fi
 grep 'warning:' "$log" >&2 || true
-for t in test_memcontrol test_pagecache_stat test_pagecache_stat_reliability; do
+for t in $progs; do
 	grep -qx "cgroup:$t" "$ksft/kselftest-list.txt" ||
 		die "tests: cgroup:$t is not in $ksft/kselftest-list.txt"
 done

@@ -482,7 +482,7 @@ const char *pcs_memcg_root(char *root, size_t len)
 }
 
 /* Is @path on a filesystem of type @magic? */
-bool fs_is(const char *path, long magic)
+static bool fs_is(const char *path, long magic)
 {
 	struct statfs sfs;
 

@@ -83,7 +83,6 @@ int read_all(int fd, const size_t *chunks, int nr_chunks, char **bufp,
 int read_whole(int fd, size_t chunk, char **bufp, size_t *lenp);
 void lru_drain(const char *dir);
 const char *pcs_memcg_root(char *root, size_t len);
-bool fs_is(const char *path, long magic);
 const char *pcs_private_base(char *base);
 const char *pcs_loop_attach(int ffd, char *dev, int *lfd);
 void pcs_make_disk(const char *base, long bytes, char *disk, char *why,

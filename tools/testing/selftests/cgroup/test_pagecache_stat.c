@@ -26,7 +26,6 @@
 #include <limits.h>
 #include <linux/btrfs.h>
 #include <linux/capability.h>
-#include <linux/magic.h>
 #include <linux/types.h>
 #include <sched.h>
 #include <signal.h>
@@ -41,7 +40,6 @@
 #include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/types.h>
